@@ -1,0 +1,332 @@
+"""Kafka plumbing: broker factory, topic creation, CloudEvents publishing, safe consumers.
+
+Every consumer built with :func:`subscribe_events` commits only after its handler returned
+(the effect is stored), dead-letters what cannot be processed with the cause and origin in
+headers, and keeps retrying (without committing) while the infrastructure is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.message import StreamMessage
+from opentelemetry.trace import TracerProvider
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+
+from smm_shared.config import KafkaSettings
+from smm_shared.events import Event, TopicSpec, cloudevent_headers, dead_letter_topic, decode_event
+from smm_shared.events.base import UnknownEventTypeError
+
+logger = logging.getLogger(__name__)
+
+#: Errors that mean "the infrastructure is down", not "this message is bad": never
+#: dead-letter on these, retry until it comes back.
+INFRA_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    ServerSelectionTimeoutError,
+    KafkaError,
+    OSError,
+)
+
+HANDLED = Counter(
+    "smm_consumer_messages_total",
+    "Messages processed by consumers, by outcome",
+    ["group", "topic", "outcome"],
+)
+HANDLER_SECONDS = Histogram(
+    "smm_consumer_handler_seconds",
+    "Handler latency per consumer group and event type",
+    ["group", "event_type"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+class MessageTooLargeError(ValueError):
+    """A message exceeds ``kafka.max_message_bytes``."""
+
+
+class PermanentError(Exception):
+    """A handler's verdict that retrying this message can never succeed: dead-letter it."""
+
+
+def create_broker(
+    settings: KafkaSettings,
+    *,
+    client_id: str,
+    tracer_provider: TracerProvider | None = None,
+    metrics_registry: CollectorRegistry = REGISTRY,
+) -> KafkaBroker:
+    """A FastStream KafkaBroker traced and measured on every publish and consume."""
+    return KafkaBroker(
+        settings.bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        # Tansu rejects InitProducerId (LOCAL-INFRA.md): no idempotent producer; consumers dedupe.
+        enable_idempotence=False,
+        max_request_size=settings.max_message_bytes + 64 * 1024,
+        allow_auto_create_topics=False,
+        middlewares=(
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            KafkaPrometheusMiddleware(registry=metrics_registry, app_name=client_id),
+        ),
+        logger=logging.getLogger(f"smm.kafka.{client_id}"),
+        graceful_timeout=10.0,
+    )
+
+
+async def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> list[str]:
+    """Create missing topics with explicit partitions (auto-created ones get the wrong count)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="smm-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for t in topics if t.name not in existing]
+        if not wanted:
+            return []
+        new = [
+            NewTopic(
+                t.name,
+                num_partitions=t.partitions or settings.default_partitions,
+                replication_factor=settings.replication_factor,
+                topic_configs={"retention.ms": str(t.retention_ms)},
+            )
+            for t in wanted
+        ]
+        try:
+            await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            # Another replica created it between our list and create: fine.
+            pass
+        return [t.name for t in wanted]
+    finally:
+        await admin.close()
+
+
+async def kafka_reachable(settings: KafkaSettings, timeout_s: float = 2.0) -> bool:
+    """True when the bootstrap servers answer a metadata request."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=int(timeout_s * 1000)
+    )
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        await asyncio.wait_for(admin.list_topics(), timeout_s)
+        return True
+    except (KafkaError, KafkaConnectionError, OSError, TimeoutError):
+        return False
+    finally:
+        try:
+            await admin.close()
+        except Exception:  # noqa: BLE001 - closing a half-open client must not fail the probe
+            logger.debug("admin close failed", exc_info=True)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message ready for the wire: topic, key, CloudEvents headers and the JSON body."""
+
+    topic: str
+    key: str
+    headers: Mapping[str, str]
+    body: bytes
+
+    @classmethod
+    def from_event(cls, event: Event, *, source: str) -> OutgoingMessage:
+        """Envelope an event with its CloudEvents headers."""
+        return cls(event.topic, event.partition_key(), cloudevent_headers(event, source=source), event.to_json())
+
+
+class EventPublisher:
+    """Publishes events and stored messages with their CloudEvents envelope."""
+
+    def __init__(self, broker: KafkaBroker, *, source: str, max_message_bytes: int) -> None:
+        self._broker = broker
+        self._source = source
+        self._max = max_message_bytes
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents ``ce_source`` of this process."""
+        return self._source
+
+    async def publish(self, event: Event) -> None:
+        """Publish one event to its topic, keyed by its aggregate."""
+        await self.send(OutgoingMessage.from_event(event, source=self._source))
+
+    async def send(self, message: OutgoingMessage) -> None:
+        """Publish a prepared message and wait for the broker's acknowledgement."""
+        if len(message.body) > self._max:
+            raise MessageTooLargeError(
+                f"message for {message.topic} is {len(message.body)} bytes, limit {self._max}"
+            )
+        await self._broker.publish(
+            message.body, message.topic, key=message.key.encode(), headers=dict(message.headers)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where a consumed message came from: for logs, dead letters and offset-based dedupe."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    headers: Mapping[str, str]
+
+
+EventHandler = Callable[[Any, Delivery], Awaitable[None]]
+
+
+async def _raw_body(message: StreamMessage[Any]) -> bytes:
+    """Decoder that hands the handler the raw bytes: we validate against our contracts."""
+    return bytes(message.body)
+
+
+def _delivery(msg: KafkaMessage) -> Delivery:
+    record = msg.raw_message
+    key = record.key.decode(errors="replace") if isinstance(record.key, bytes) else record.key
+    headers = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in record.headers}
+    return Delivery(record.topic, record.partition, record.offset, key, headers)
+
+
+class DeadLetters:
+    """Sends what a consumer group cannot process to its dead-letter topic, with the cause."""
+
+    def __init__(self, broker: KafkaBroker, group_id: str) -> None:
+        self._broker = broker
+        self.group_id = group_id
+        self.topic = dead_letter_topic(group_id)
+
+    async def send(self, body: bytes, delivery: Delivery, *, code: str, error: str) -> None:
+        """Publish the original body and headers plus the error and origin."""
+        headers = dict(delivery.headers)
+        headers.update(
+            {
+                "dlq_error_code": code,
+                "dlq_error": error[:2000],
+                "dlq_origin_topic": delivery.topic,
+                "dlq_origin_partition": str(delivery.partition),
+                "dlq_origin_offset": str(delivery.offset),
+                "dlq_consumer_group": self.group_id,
+                "dlq_failed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        )
+        await self._broker.publish(
+            body,
+            self.topic.name,
+            key=delivery.key.encode() if delivery.key is not None else None,
+            headers=headers,
+        )
+        HANDLED.labels(self.group_id, delivery.topic, "dead_lettered").inc()
+        logger.warning(
+            "dead-lettered message",
+            extra={
+                "dlq_code": code,
+                "origin": f"{delivery.topic}/{delivery.partition}@{delivery.offset}",
+                "group": self.group_id,
+            },
+        )
+
+
+def subscribe_events(
+    broker: KafkaBroker,
+    *,
+    topic: TopicSpec,
+    group_id: str,
+    handlers: Mapping[type[Event], EventHandler],
+    settings: KafkaSettings,
+    auto_offset_reset: str = "earliest",
+) -> DeadLetters:
+    """Register a consumer of ``topic`` in ``group_id`` dispatching each event type to its handler.
+
+    Unknown or invalid messages go to the group's dead-letter topic; a known event type
+    without a handler here is acknowledged and skipped (other groups care about it).
+    """
+    dead = DeadLetters(broker, group_id)
+
+    @broker.subscriber(
+        topic.name,
+        group_id=group_id,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset=auto_offset_reset,  # type: ignore[arg-type]
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        max_partition_fetch_bytes=settings.max_message_bytes + 64 * 1024,
+        decoder=_raw_body,
+        title=f"{group_id}:{topic.name}",
+        description=f"Consumer group {group_id} on {topic.name}",
+    )
+    async def _consume(body: bytes, msg: KafkaMessage) -> None:
+        delivery = _delivery(msg)
+        await _dispatch(body, delivery, handlers=handlers, dead=dead, settings=settings)
+
+    return dead
+
+
+async def _dispatch(
+    body: bytes,
+    delivery: Delivery,
+    *,
+    handlers: Mapping[type[Event], EventHandler],
+    dead: DeadLetters,
+    settings: KafkaSettings,
+) -> None:
+    group = dead.group_id
+    if len(body) > settings.max_message_bytes:
+        await dead.send(body, delivery, code="message.too_large", error=f"{len(body)} bytes")
+        return
+    ce_type = delivery.headers.get("ce_type")
+    if not ce_type:
+        await dead.send(body, delivery, code="envelope.missing_ce_type", error="no ce_type header")
+        return
+    try:
+        event = decode_event(ce_type, body)
+    except UnknownEventTypeError as exc:
+        await dead.send(body, delivery, code="envelope.unknown_type", error=str(exc))
+        return
+    except (ValidationError, ValueError) as exc:
+        await dead.send(body, delivery, code="contract.invalid", error=str(exc))
+        return
+    handler = handlers.get(type(event))
+    if handler is None:
+        HANDLED.labels(group, delivery.topic, "skipped").inc()
+        return
+    attempt = 0
+    while True:
+        attempt += 1
+        started = time.perf_counter()
+        try:
+            await handler(event, delivery)
+        except PermanentError as exc:
+            await dead.send(body, delivery, code="handler.rejected", error=f"{type(exc).__name__}: {exc}")
+            return
+        except INFRA_ERRORS:
+            # Not this message's fault: leave it uncommitted and let the consumer seek back.
+            HANDLED.labels(group, delivery.topic, "retry_infra").inc()
+            logger.warning("infrastructure error, will retry", exc_info=True)
+            await asyncio.sleep(settings.retry_backoff_s * min(attempt, 10))
+            raise
+        except Exception as exc:
+            if attempt >= settings.max_handler_attempts:
+                logger.exception("handler failed %s times, dead-lettering", attempt)
+                await dead.send(body, delivery, code="handler.failed", error=f"{type(exc).__name__}: {exc}")
+                return
+            await asyncio.sleep(settings.retry_backoff_s * attempt)
+            continue
+        HANDLER_SECONDS.labels(group, event.event_type).observe(time.perf_counter() - started)
+        HANDLED.labels(group, delivery.topic, "ok").inc()
+        return

@@ -1,0 +1,181 @@
+"""The portable MongoDB subset the platform relies on, proved on the server the suite runs against.
+
+If a server or driver upgrade breaks one of these assumptions, this fails loudly here
+instead of silently corrupting data in a service (see ARCHITECTURE.md section 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from smm_shared.config import MongoSettings
+from smm_shared.mongo import Document, IndexSpec, ensure_indexes
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def db(mongo_client: AsyncMongoClient[Document], mongo_settings: MongoSettings):  # type: ignore[no-untyped-def]
+    return mongo_client[mongo_settings.database]
+
+
+async def test_string_ids_and_missing_fields(db) -> None:  # type: ignore[no-untyped-def]
+    coll = db.items
+    await coll.insert_one({"_id": "01A", "name": "x"})
+    await coll.insert_one({"_id": "01B", "name": "y", "flag": True})
+    assert await coll.find_one({"_id": "01A"}) == {"_id": "01A", "name": "x"}
+    missing = [d["_id"] async for d in coll.find({"flag": {"$exists": False}})]
+    assert missing == ["01A"]
+
+
+async def test_unique_and_partial_unique_indexes(db) -> None:  # type: ignore[no-untyped-def]
+    coll = db.cases
+    await ensure_indexes(
+        coll, [IndexSpec(["open_key"], unique=True, partial_filter={"open_key": {"$exists": True}})]
+    )
+    await ensure_indexes(  # idempotent
+        coll, [IndexSpec(["open_key"], unique=True, partial_filter={"open_key": {"$exists": True}})]
+    )
+    await coll.insert_one({"_id": "c1", "open_key": "b|vk:1"})
+    with pytest.raises(DuplicateKeyError):
+        await coll.insert_one({"_id": "c2", "open_key": "b|vk:1"})
+    # Documents without the field do not collide (closed cases).
+    await coll.insert_one({"_id": "c3"})
+    await coll.insert_one({"_id": "c4"})
+    await coll.update_one({"_id": "c1"}, {"$unset": {"open_key": ""}})
+    await coll.insert_one({"_id": "c5", "open_key": "b|vk:1"})
+    assert (await coll.find_one({"open_key": "b|vk:1"}))["_id"] == "c5"
+
+
+async def test_guarded_upsert_counts_once(db) -> None:  # type: ignore[no-untyped-def]
+    """``$nin`` guard + upsert: a replayed event hits DuplicateKeyError instead of counting twice.
+
+    ``{"events": {"$ne": id}}`` does not have array semantics on nx-27017; ``$nin`` does.
+    """
+    coll = db.buckets
+
+    async def count(event_id: str) -> bool:
+        try:
+            await coll.update_one(
+                {"_id": "b|mentions|2026-11-27T10", "events": {"$nin": [event_id]}},
+                {"$inc": {"count": 1}, "$push": {"events": event_id}},
+                upsert=True,
+            )
+            return True
+        except DuplicateKeyError:
+            return False
+
+    assert await count("e1") is True
+    assert await count("e2") is True
+    assert await count("e1") is False
+    doc = await coll.find_one({"_id": "b|mentions|2026-11-27T10"})
+    assert doc is not None
+    assert doc["count"] == 2
+    assert doc["events"] == ["e1", "e2"]
+
+
+async def test_outbox_operations(db) -> None:  # type: ignore[no-untyped-def]
+    """$addToSet $each of subdocuments, $pull by a sub-field with $in, $size, $or on dates.
+
+    Subdocuments are appended with $addToSet: $push stringifies them on nx-27017.
+    """
+    coll = db.outbox
+    now = datetime.now(UTC)
+    await coll.insert_one({"_id": "a", "outbox": [{"id": "1", "h": {"k": "v"}}], "outbox_pending": True})
+    await coll.update_one({"_id": "a"}, {"$addToSet": {"outbox": {"$each": [{"id": "2"}, {"id": "3"}]}}})
+    claimed = await coll.find_one_and_update(
+        {
+            "outbox_pending": True,
+            "$or": [{"lease": {"$exists": False}}, {"lease": {"$lt": now}}],
+        },
+        {"$set": {"lease": now + timedelta(seconds=30)}},
+        projection={"outbox": 1},
+        return_document=ReturnDocument.AFTER,
+    )
+    assert claimed is not None
+    assert claimed["outbox"] == [{"id": "1", "h": {"k": "v"}}, {"id": "2"}, {"id": "3"}]
+    assert await coll.find_one({"outbox.id": "3"}) is not None
+    # Leased: not claimable again.
+    again = await coll.find_one_and_update(
+        {"outbox_pending": True, "$or": [{"lease": {"$exists": False}}, {"lease": {"$lt": now}}]},
+        {"$set": {"lease": now}},
+    )
+    assert again is None
+    await coll.update_one({"_id": "a"}, {"$pull": {"outbox": {"id": {"$in": ["1", "2"]}}}})
+    doc = await coll.find_one({"_id": "a"})
+    assert doc is not None
+    assert [e["id"] for e in doc["outbox"]] == ["3"]
+    not_empty = await coll.update_one({"_id": "a", "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}})
+    assert not_empty.matched_count == 0
+    await coll.update_one({"_id": "a"}, {"$pull": {"outbox": {"id": {"$in": ["3"]}}}})
+    empty = await coll.update_one({"_id": "a", "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}})
+    assert empty.matched_count == 1
+    assert "outbox_pending" not in (await coll.find_one({"_id": "a"}) or {})
+
+
+async def test_datetimes_round_trip_in_utc(db) -> None:  # type: ignore[no-untyped-def]
+    coll = db.times
+    due = datetime(2026, 11, 27, 10, 0, 0, 123000, tzinfo=UTC)
+    await coll.insert_one({"_id": "t", "due_at": due})
+    doc = await coll.find_one({"due_at": {"$lte": due}})
+    assert doc is not None
+    assert doc["due_at"] == due
+    assert doc["due_at"].tzinfo is not None
+
+
+async def test_concurrent_claims_are_exclusive(db) -> None:  # type: ignore[no-untyped-def]
+    """find_one_and_update hands each job to exactly one of many concurrent claimers."""
+    coll = db.jobs
+    await coll.insert_many([{"_id": f"j{i:03d}", "state": "due"} for i in range(60)])
+
+    async def worker(name: str) -> list[str]:
+        got: list[str] = []
+        while True:
+            doc = await coll.find_one_and_update(
+                {"state": "due"}, {"$set": {"state": "claimed", "by": name}}, return_document=ReturnDocument.AFTER
+            )
+            if doc is None:
+                return got
+            got.append(doc["_id"])
+
+    results = await asyncio.gather(*(worker(f"w{i}") for i in range(6)))
+    claimed = [j for r in results for j in r]
+    assert sorted(claimed) == [f"j{i:03d}" for i in range(60)]
+
+
+async def test_group_by_string_key_and_date_to_string(db) -> None:  # type: ignore[no-untyped-def]
+    coll = db.events
+    base = datetime(2026, 11, 27, 10, 5, tzinfo=UTC)
+    await coll.insert_many(
+        [
+            {"_id": "1", "k": "b|vk", "at": base},
+            {"_id": "2", "k": "b|vk", "at": base + timedelta(hours=1)},
+            {"_id": "3", "k": "b|x", "at": base},
+        ]
+    )
+    rows = [
+        r
+        async for r in await coll.aggregate(
+            [
+                {"$group": {"_id": {"$concat": ["$k", "|", {"$dateToString": {"format": "%Y-%m-%dT%H", "date": "$at"}}]}, "n": {"$sum": 1}}},
+                {"$sort": {"_id": 1}},
+            ]
+        )
+    ]
+    assert rows == [
+        {"_id": "b|vk|2026-11-27T10", "n": 1},
+        {"_id": "b|vk|2026-11-27T11", "n": 1},
+        {"_id": "b|x|2026-11-27T10", "n": 1},
+    ]
+
+
+async def test_ttl_index_is_accepted(db) -> None:  # type: ignore[no-untyped-def]
+    coll = db.raw
+    await ensure_indexes(coll, [IndexSpec(["stored_at"], expire_after_s=3600)])
+    info = await coll.index_information()
+    assert any(v.get("expireAfterSeconds") == 3600 for v in info.values())
