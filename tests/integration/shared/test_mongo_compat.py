@@ -174,6 +174,26 @@ async def test_group_by_string_key_and_date_to_string(db) -> None:  # type: igno
     ]
 
 
+async def test_time_buckets_are_found_by_datetime_range(db) -> None:  # type: ignore[no-untyped-def]
+    """Buckets are read by their datetime start: nx-27017 fails equality on "2026-11-27T10"-like strings."""
+    coll = db.slots
+    await ensure_indexes(coll, [IndexSpec(["brand_id", "metric", "slot_start"])])
+    start = datetime(2026, 11, 27, 8, tzinfo=UTC)
+    await coll.insert_many(
+        [
+            {"_id": f"b|m|{h}", "brand_id": "b", "metric": "m", "slot_start": start + timedelta(hours=h), "count": h}
+            for h in range(5)
+        ]
+    )
+    found = [
+        d["count"]
+        async for d in coll.find(
+            {"brand_id": "b", "metric": "m", "slot_start": {"$gte": start + timedelta(hours=1), "$lte": start + timedelta(hours=3)}}
+        ).sort("slot_start", 1)
+    ]
+    assert found == [1, 2, 3]
+
+
 async def test_ttl_index_is_accepted(db) -> None:  # type: ignore[no-untyped-def]
     coll = db.raw
     await ensure_indexes(coll, [IndexSpec(["stored_at"], expire_after_s=3600)])

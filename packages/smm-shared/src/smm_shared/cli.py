@@ -1,0 +1,124 @@
+"""The ``smm`` command: ``smm dev`` runs the local stack, ``smm token`` prints an API token."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+
+from smm_shared.auth import Role, issue_token, load_signing_key
+from smm_shared.auth.cli import add_token_command, default_data_dir
+from smm_shared.localstack import StartupError
+from smm_shared.stack import DEFAULT_PORTS, SERVICES, Stack, StackConfig
+
+
+def _ports_from_env() -> dict[str, int]:
+    """Default ports, each overridable by ``SMM_<NAME>_PORT`` (e.g. SMM_CONSOLE_PORT=9000)."""
+    ports = dict(DEFAULT_PORTS)
+    for name in ports:
+        value = os.environ.get(f"SMM_{name.upper()}_PORT")
+        if value:
+            ports[name] = int(value)
+    return ports
+
+
+def _dev(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data_dir.resolve()
+    config = StackConfig(data_dir=data_dir, ports=_ports_from_env())
+    stack = Stack(config)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        stopping.set()
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    started = time.monotonic()
+    print(f"Starting the SMM platform (data in {data_dir}) ...", flush=True)
+    try:
+        stack.start()
+        elapsed = time.monotonic() - started
+        _print_banner(config, elapsed)
+        if not args.no_demo:
+            _seed_demo(config)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stopping.is_set():
+            for name, proc in list(stack.processes.items()):
+                if not proc.alive():
+                    print(f"\n{name} exited unexpectedly; last log lines:\n{proc.log_tail()}", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except StartupError as exc:
+        print(f"\nCould not start the stack: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("\nStopping ...", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def _print_banner(config: StackConfig, elapsed: float) -> None:
+    print(f"\nThe SMM platform is up in {elapsed:.1f}s:\n")
+    print(f"  console     {config.url('console')}/")
+    for name in SERVICES:
+        if name != "console":
+            print(f"  {name:<11} {config.url(name)}/docs")
+    print(f"  kafka       127.0.0.1:{config.ports['kafka']} (Tansu, in memory)")
+    print(f"  mongodb     127.0.0.1:{config.ports['mongo']} (nx-27017, data in {config.data_dir / 'mongo'})")
+    print(f"  logs        {config.log_dir}/")
+    print("\nAn API token (admin of the demo brand):")
+    print("  .venv/bin/smm token --role admin --brand demo")
+    print(f'  curl -H "Authorization: Bearer $(.venv/bin/smm token --role admin --brand demo)" \\\n'
+          f"       '{config.url('responder')}/v1/cases?brand_id=demo'\n", flush=True)
+
+
+def _seed_demo(config: StackConfig) -> None:
+    from smm_shared.demo import DEMO_BRAND, seed
+
+    key = load_signing_key(config.keys_dir)
+    token = issue_token(
+        key=key,
+        subject="demo-seeder",
+        roles=[Role.SMM_MANAGER],
+        brands=[DEMO_BRAND],
+        ttl=timedelta(minutes=5),
+        issuer="smm-local",
+        audience="smm-platform",
+    )
+    created, existing = seed(config.url("ingest"), token)
+    print(f"Demo brand '{DEMO_BRAND}': {created} mentions posted, {existing} already there.", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``smm`` argument parser."""
+    parser = argparse.ArgumentParser(prog="smm", description="SMM platform tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the whole platform locally until Ctrl-C (make run)")
+    dev.add_argument("--data-dir", type=Path, default=default_data_dir(), help="local state (default .data)")
+    dev.add_argument("--no-demo", action="store_true", help="do not post the demo mentions")
+    dev.set_defaults(func=_dev)
+    add_token_command(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``smm`` console script."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

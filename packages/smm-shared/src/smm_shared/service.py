@@ -1,0 +1,170 @@
+"""The runtime every service shares: broker, database, publisher, outbox relay, health, metrics.
+
+Each service's ``main.create_app(settings)`` is its composition root; it opens a
+:class:`Runtime` in its lifespan, wires its own repositories, consumers and routes onto it,
+and starts it. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from smm_shared.auth import TokenVerifier
+from smm_shared.config import BaseServiceSettings
+from smm_shared.events import ALL_TOPICS, TopicSpec, dead_letter_topic
+from smm_shared.http import install_error_handlers
+from smm_shared.messaging import EventPublisher, create_broker, ensure_topics, kafka_reachable
+from smm_shared.mongo import Collection, Document, OutboxRelay, create_mongo_client, mongo_reachable
+from smm_shared.telemetry import Telemetry, setup_telemetry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The I/O a service process holds: built in the lifespan, closed at shutdown."""
+
+    settings: BaseServiceSettings
+    telemetry: Telemetry
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[Document]
+    publisher: EventPublisher
+    verifier: TokenVerifier
+    consumer_groups: list[str] = field(default_factory=list)
+    relay: OutboxRelay | None = None
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        """The service's own database."""
+        return self.mongo[self.settings.mongo.database]
+
+    def outbox_relay(self, collections: Sequence[Collection]) -> OutboxRelay:
+        """Create the relay that publishes these collections' embedded outboxes."""
+        self.relay = OutboxRelay(list(collections), self.publisher.send)
+        return self.relay
+
+    def consumer_group(self, name: str) -> str:
+        """Declare a consumer group of this service (its dead-letter topic is created at start)."""
+        self.consumer_groups.append(name)
+        return name
+
+    async def start(self, extra_topics: Iterable[TopicSpec] = ()) -> None:
+        """Create topics, then start consuming and relaying."""
+        topics = [*ALL_TOPICS, *extra_topics, *(dead_letter_topic(g) for g in self.consumer_groups)]
+        created = await ensure_topics(self.settings.kafka, topics)
+        if created:
+            logger.info("created topics", extra={"topics": ",".join(created)})
+        await self.broker.start()
+        if self.relay is not None:
+            await self.relay.start()
+
+    async def ready(self) -> dict[str, bool]:
+        """Whether the broker and the database answer."""
+        kafka, mongo = await asyncio.gather(kafka_reachable(self.settings.kafka), mongo_reachable(self.mongo))
+        return {"kafka": kafka, "mongodb": mongo}
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: BaseServiceSettings, *, service: str) -> AsyncIterator[Runtime]:
+    """Open the broker connection, database client and token verifier; close them on exit."""
+    telemetry = setup_telemetry(f"smm-{service}", settings.telemetry, configure_logging=False)
+    broker = create_broker(settings.kafka, client_id=f"smm-{service}", tracer_provider=telemetry.tracer_provider)
+    mongo = create_mongo_client(settings.mongo)
+    runtime = Runtime(
+        settings=settings,
+        telemetry=telemetry,
+        broker=broker,
+        mongo=mongo,
+        publisher=EventPublisher(
+            broker, source=f"/smm/{service}", max_message_bytes=settings.kafka.max_message_bytes
+        ),
+        verifier=TokenVerifier.from_settings(settings.auth),
+    )
+    try:
+        yield runtime
+    finally:
+        if runtime.relay is not None:
+            await runtime.relay.stop()
+        await broker.stop()
+        await mongo.close()
+        telemetry.shutdown()
+
+
+def platform_router(get_runtime: Callable[[], Runtime | None], *, service: str) -> APIRouter:
+    """Health, metrics and AsyncAPI routes every service serves (no authentication: probes)."""
+    router = APIRouter(tags=["platform"])
+    cache: dict[str, Any] = {"at": 0.0, "checks": {}}
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        """The process is up and serving."""
+        return {"status": "ok", "service": service}
+
+    @router.get("/health/ready")
+    async def ready() -> JSONResponse:
+        """Broker and database are reachable (checked at most once a second)."""
+        runtime = get_runtime()
+        if runtime is None:
+            return JSONResponse({"status": "starting", "service": service}, status_code=503)
+        if time.monotonic() - cache["at"] > 1.0:
+            cache["checks"] = await runtime.ready()
+            cache["at"] = time.monotonic()
+        checks: dict[str, bool] = cache["checks"]
+        ok = all(checks.values())
+        body = {"status": "ok" if ok else "degraded", "service": service, "checks": checks}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> Response:
+        """The AsyncAPI document of this service's topics, generated by FastStream."""
+        runtime = get_runtime()
+        if runtime is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        spec = AsyncAPI(runtime.broker, title=f"smm-{service}", version="1")
+        return Response(spec.to_specification().to_json(), media_type="application/json")
+
+    return router
+
+
+def new_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]],
+) -> FastAPI:
+    """A FastAPI app with the shared error shape and the platform routes."""
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = None
+    install_error_handlers(app)
+
+    def current(request_app: FastAPI = app) -> Runtime | None:
+        return getattr(request_app.state, "runtime", None)
+
+    app.include_router(platform_router(current, service=service))
+    return app
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The runtime of the app serving this request."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
