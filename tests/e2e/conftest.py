@@ -47,7 +47,9 @@ def token(stack: Stack) -> TokenFactory:
     """Issue a token signed with the stack's dev key."""
     key = load_signing_key(stack.config.keys_dir)
 
-    def make(*, roles: tuple[Role, ...] = (Role.SMM_MANAGER,), brands: tuple[str, ...] = ("brand-e2e",)) -> str:
+    def make(
+        *, roles: tuple[Role, ...] = (Role.SMM_MANAGER,), brands: tuple[str, ...] = ("brand-e2e",)
+    ) -> str:
         return issue_token(
             key=key,
             subject="e2e",

@@ -21,7 +21,9 @@ BRAND = "brand-e2e"
 Api = Callable[..., httpx.AsyncClient]
 
 
-def mention_body(thread: str, *, native_id: str | None = None, text: str = "card declined again") -> dict[str, Any]:
+def mention_body(
+    thread: str, *, native_id: str | None = None, text: str = "card declined again"
+) -> dict[str, Any]:
     return {
         "brand_id": BRAND,
         "network": "x",
@@ -42,7 +44,9 @@ async def cases_of(api: Api, thread: str) -> list[dict[str, Any]]:
 
 
 async def mention_total(api: Api) -> int:
-    response = await api("analytics").get("/v1/metrics/mentions", params={"brand_id": BRAND, "network": "x"})
+    response = await api("analytics").get(
+        "/v1/metrics/mentions", params={"brand_id": BRAND, "network": "x"}
+    )
     response.raise_for_status()
     return int(response.json()["total"])
 
@@ -61,7 +65,9 @@ async def test_a_mention_opens_a_case_and_is_counted_once(api: Api) -> None:
     assert again.json()["duplicate"] is True
     assert again.json()["mention"]["mention_id"] == mention_id
 
-    second = await api("ingest").post("/v1/mentions", json=mention_body(thread, text="still waiting"))
+    second = await api("ingest").post(
+        "/v1/mentions", json=mention_body(thread, text="still waiting")
+    )
     assert second.status_code == 201
 
     async def case_with_two() -> list[dict[str, Any]] | None:
@@ -95,7 +101,10 @@ async def test_one_trace_covers_every_hop(api: Api, otlp_receiver: OtlpReceiver)
                 if any(
                     s.trace_id == trace_id and s.service == "smm-analytics" and s.kind == 5
                     for s in otlp_receiver.spans()
-                ) and any(s.trace_id == trace_id and s.service == "smm-responder" and s.kind == 5 for s in otlp_receiver.spans()):
+                ) and any(
+                    s.trace_id == trace_id and s.service == "smm-responder" and s.kind == 5
+                    for s in otlp_receiver.spans()
+                ):
                     return trace_id
         return None
 
@@ -109,11 +118,21 @@ async def test_one_trace_covers_every_hop(api: Api, otlp_receiver: OtlpReceiver)
         by_service.setdefault(s.service, []).append((s.name, s.kind))
     # SpanKind in OTLP: 2 server, 3 client, 4 producer, 5 consumer.
     assert ("POST /v1/mentions", 2) in by_service["smm-ingest"]
-    assert any(kind == 4 and "smm.mentions.v1" in name for name, kind in by_service["smm-ingest"]), by_service
-    assert any(kind == 5 and "smm.mentions.v1" in name for name, kind in by_service["smm-responder"]), by_service
-    responder_db = [s for s in spans if s.service == "smm-responder" and s.attributes.get("db.system") == "mongodb"]
+    assert any(
+        kind == 4 and "smm.mentions.v1" in name for name, kind in by_service["smm-ingest"]
+    ), by_service
+    assert any(
+        kind == 5 and "smm.mentions.v1" in name for name, kind in by_service["smm-responder"]
+    ), by_service
+    responder_db = [
+        s
+        for s in spans
+        if s.service == "smm-responder" and s.attributes.get("db.system") == "mongodb"
+    ]
     assert any(s.name.startswith("insert") or "insert" in s.name for s in responder_db), by_service
-    assert any(kind == 5 and "smm.mentions.v1" in name for name, kind in by_service["smm-analytics"]), by_service
+    assert any(
+        kind == 5 and "smm.mentions.v1" in name for name, kind in by_service["smm-analytics"]
+    ), by_service
     # The outbox relay publishes from the stored context: the request's trace, not a new one.
     assert len({s.trace_id for s in spans}) == 1
 
@@ -127,23 +146,33 @@ async def test_bad_requests_get_a_reason(api: Api, stack: Stack, token: Callable
     assert no_token.status_code == 401
     assert no_token.json()["error"]["code"] == "auth.missing_token"
 
-    invalid = await api("ingest").post("/v1/mentions", json={"brand_id": BRAND, "network": "myspace"})
+    invalid = await api("ingest").post(
+        "/v1/mentions", json={"brand_id": BRAND, "network": "myspace"}
+    )
     assert invalid.status_code == 422
     assert invalid.json()["error"]["code"] == "request.invalid"
 
-    other_brand = await api("ingest", token(brands=("someone-else",))).post("/v1/mentions", json=mention_body("t"))
+    other_brand = await api("ingest", token(brands=("someone-else",))).post(
+        "/v1/mentions", json=mention_body("t")
+    )
     assert other_brand.status_code == 403
     assert other_brand.json()["error"]["code"] == "auth.forbidden_brand"
 
-    viewer = await api("ingest", token(roles=(Role.VIEWER,))).post("/v1/mentions", json=mention_body("t"))
+    viewer = await api("ingest", token(roles=(Role.VIEWER,))).post(
+        "/v1/mentions", json=mention_body("t")
+    )
     assert viewer.status_code == 403
     assert viewer.json()["error"]["code"] == "auth.forbidden_role"
 
-    foreign_cases = await api("responder", token(brands=("someone-else",))).get("/v1/cases", params={"brand_id": BRAND})
+    foreign_cases = await api("responder", token(brands=("someone-else",))).get(
+        "/v1/cases", params={"brand_id": BRAND}
+    )
     assert foreign_cases.status_code == 403
 
 
-async def test_a_poison_message_is_dead_lettered_and_consumption_goes_on(api: Api, stack: Stack) -> None:
+async def test_a_poison_message_is_dead_lettered_and_consumption_goes_on(
+    api: Api, stack: Stack
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
     await producer.start()
     thread = f"t-{new_ulid()}"
@@ -165,10 +194,13 @@ async def test_a_poison_message_is_dead_lettered_and_consumption_goes_on(api: Ap
     await eventually(case_opened, timeout_s=20, what="case after the poison message")
 
     consumer = AIOKafkaConsumer(
-        "smm.dlq.responder.mentions", bootstrap_servers=stack.bootstrap_servers, auto_offset_reset="earliest"
+        "smm.dlq.responder.mentions",
+        bootstrap_servers=stack.bootstrap_servers,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
+
         async def poison_dead_lettered() -> dict[str, bytes] | None:
             batch = await consumer.getmany(timeout_ms=300)
             for records in batch.values():
@@ -178,7 +210,9 @@ async def test_a_poison_message_is_dead_lettered_and_consumption_goes_on(api: Ap
                         return headers
             return None
 
-        headers = await eventually(poison_dead_lettered, timeout_s=20, what="poison message on the DLQ")
+        headers = await eventually(
+            poison_dead_lettered, timeout_s=20, what="poison message on the DLQ"
+        )
     finally:
         await consumer.stop()
     assert headers["dlq_error_code"] == b"contract.invalid"
@@ -186,7 +220,9 @@ async def test_a_poison_message_is_dead_lettered_and_consumption_goes_on(api: Ap
     assert headers["dlq_consumer_group"] == b"responder.mentions"
 
 
-async def test_nothing_lost_nothing_doubled_when_the_responder_is_killed(api: Api, stack: Stack) -> None:
+async def test_nothing_lost_nothing_doubled_when_the_responder_is_killed(
+    api: Api, stack: Stack
+) -> None:
     """SIGKILL the responder mid-stream; after restart every mention is in exactly one case."""
     threads = [f"t-{new_ulid()}" for _ in range(5)]
     posted: list[str] = []
@@ -194,7 +230,9 @@ async def test_nothing_lost_nothing_doubled_when_the_responder_is_killed(api: Ap
     async def post_round(n: int) -> None:
         for i in range(n):
             thread = threads[i % len(threads)]
-            response = await api("ingest").post("/v1/mentions", json=mention_body(thread, text=f"msg {i}"))
+            response = await api("ingest").post(
+                "/v1/mentions", json=mention_body(thread, text=f"msg {i}")
+            )
             assert response.status_code == 201
             posted.append(response.json()["mention"]["mention_id"])
 
@@ -214,3 +252,27 @@ async def test_nothing_lost_nothing_doubled_when_the_responder_is_killed(api: Ap
     assert len(cases) == len(threads)  # one case per conversation
     for case in cases:
         assert case["mention_count"] == len(case["mention_ids"])
+
+
+async def test_services_expose_prometheus_metrics(api: Api, stack: Stack) -> None:
+    await api("ingest").get("/v1/mentions/does-not-exist")
+
+    async def metrics_of(service: str) -> str:
+        async with httpx.AsyncClient(base_url=stack.config.url(service)) as client:
+            return (await client.get("/metrics")).text
+
+    ingest = await metrics_of("ingest")
+    assert (
+        'smm_http_request_duration_seconds_count{method="GET",route="/v1/mentions/{mention_id}",status="404"}'
+        in ingest
+    )
+
+    async def lag_reported() -> bool:
+        return (
+            'smm_consumer_lag{group="responder.mentions",topic="smm.mentions.v1"}'
+            in await metrics_of("responder")
+        )
+
+    await eventually(lag_reported, timeout_s=20, what="consumer lag gauge")
+    responder = await metrics_of("responder")
+    assert "smm_consumer_handler_seconds_bucket" in responder

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -18,6 +17,7 @@ from smm_shared.messaging import (
     EventPublisher,
     MessageTooLargeError,
     OutgoingMessage,
+    consumer_lag,
     create_broker,
     ensure_topics,
     subscribe_events,
@@ -45,10 +45,13 @@ def _mention_event(brand: str = "brand-a", text: str = "hello") -> MentionReceiv
 
 
 async def _read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0) -> list:  # type: ignore[type-arg]
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     records = []
     try:
+
         async def probe() -> bool:
             batch = await consumer.getmany(timeout_ms=200)
             for recs in batch.values():
@@ -66,7 +69,9 @@ def topic() -> TopicSpec:
     return TopicSpec(f"test.{new_ulid().lower()}", "test", "test topic", partitions=3)
 
 
-async def test_ensure_topics_creates_explicit_partitions_once(kafka_settings: KafkaSettings, topic: TopicSpec) -> None:
+async def test_ensure_topics_creates_explicit_partitions_once(
+    kafka_settings: KafkaSettings, topic: TopicSpec
+) -> None:
     assert await ensure_topics(kafka_settings, [topic]) == [topic.name]
     assert await ensure_topics(kafka_settings, [topic]) == []
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.bootstrap_servers)
@@ -82,7 +87,9 @@ async def test_typed_dispatch_dead_letters_bad_messages_and_goes_on(
     kafka_settings: KafkaSettings, topic: TopicSpec, span_exporter: InMemorySpanExporter
 ) -> None:
     group = f"g-{new_ulid().lower()}"
-    await ensure_topics(kafka_settings, [topic, TopicSpec(f"smm.dlq.{group}", "k", "dlq", partitions=1)])
+    await ensure_topics(
+        kafka_settings, [topic, TopicSpec(f"smm.dlq.{group}", "k", "dlq", partitions=1)]
+    )
     received: list[tuple[MentionReceived, Delivery]] = []
     attempts: dict[str, int] = {}
 
@@ -102,11 +109,15 @@ async def test_typed_dispatch_dead_letters_bad_messages_and_goes_on(
     )
     await broker.start()
     try:
-        publisher = EventPublisher(broker, source="/test", max_message_bytes=kafka_settings.max_message_bytes)
+        publisher = EventPublisher(
+            broker, source="/test", max_message_bytes=kafka_settings.max_message_bytes
+        )
         good = _mention_event()
         # Each bad message is keyed like the good ones so the same partition carries all of them.
         key = good.partition_key().encode()
-        await broker.publish(b"{not json", topic.name, key=key, headers={"ce_type": "smm.mention.received"})
+        await broker.publish(
+            b"{not json", topic.name, key=key, headers={"ce_type": "smm.mention.received"}
+        )
         await broker.publish(b"{}", topic.name, key=key, headers={"ce_type": "smm.nope"})
         await broker.publish(b"{}", topic.name, key=key)
         exploding = _mention_event(text="explode")
@@ -114,9 +125,15 @@ async def test_typed_dispatch_dead_letters_bad_messages_and_goes_on(
             exploding.to_json(), topic.name, key=key, headers={"ce_type": exploding.event_type}
         )
         # A known type this group does not handle is skipped, not dead-lettered.
-        other = CaseOpened(brand_id="b", case_id="c1", conversation_key="vk:1", network="vk", mention_id="m")
-        await broker.publish(other.to_json(), topic.name, key=key, headers={"ce_type": other.event_type})
-        await publisher.send(replace(OutgoingMessage.from_event(good, source="/test"), topic=topic.name))
+        other = CaseOpened(
+            brand_id="b", case_id="c1", conversation_key="vk:1", network="vk", mention_id="m"
+        )
+        await broker.publish(
+            other.to_json(), topic.name, key=key, headers={"ce_type": other.event_type}
+        )
+        await publisher.send(
+            replace(OutgoingMessage.from_event(good, source="/test"), topic=topic.name)
+        )
 
         async def got_good() -> bool:
             return any(e.event_id == good.event_id for e, _ in received)
@@ -134,7 +151,9 @@ async def test_typed_dispatch_dead_letters_bad_messages_and_goes_on(
     assert delivery.headers["content-type"] == "application/json"
     # The consumer's span continues the producer's trace (W3C traceparent header).
     trace_id = delivery.headers["traceparent"].split("-")[1]
-    spans = [s for s in span_exporter.get_finished_spans() if f"{s.context.trace_id:032x}" == trace_id]
+    spans = [
+        s for s in span_exporter.get_finished_spans() if f"{s.context.trace_id:032x}" == trace_id
+    ]
     kinds = {s.kind.name for s in spans}
     assert {"PRODUCER", "CONSUMER"} <= kinds, [(s.name, s.kind) for s in spans]
     assert delivery.key == good.mention.conversation_key
@@ -142,7 +161,12 @@ async def test_typed_dispatch_dead_letters_bad_messages_and_goes_on(
 
     dead = await _read_all(kafka_settings.bootstrap_servers, f"smm.dlq.{group}", 4)
     codes = [dict(r.headers)["dlq_error_code"].decode() for r in dead]
-    assert codes == ["contract.invalid", "envelope.unknown_type", "envelope.missing_ce_type", "handler.failed"]
+    assert codes == [
+        "contract.invalid",
+        "envelope.unknown_type",
+        "envelope.missing_ce_type",
+        "handler.failed",
+    ]
     first = dict(dead[0].headers)
     assert first["dlq_origin_topic"].decode() == topic.name
     assert int(first["dlq_origin_offset"].decode()) >= 0
@@ -162,7 +186,9 @@ async def test_publisher_enforces_the_size_limit(kafka_settings: KafkaSettings) 
         await broker.stop()
 
 
-async def test_consumer_resumes_from_commit_after_restart(kafka_settings: KafkaSettings, topic: TopicSpec) -> None:
+async def test_consumer_resumes_from_commit_after_restart(
+    kafka_settings: KafkaSettings, topic: TopicSpec
+) -> None:
     """Committed after the handler: a restarted consumer neither loses nor repeats messages."""
     group = f"g-{new_ulid().lower()}"
     await ensure_topics(kafka_settings, [topic])
@@ -173,9 +199,16 @@ async def test_consumer_resumes_from_commit_after_restart(kafka_settings: KafkaS
 
     async def run_consumer(until: int) -> None:
         broker = create_broker(kafka_settings, client_id="test-resume")
-        subscribe_events(broker, topic=topic, group_id=group, handlers={MentionReceived: on_mention}, settings=kafka_settings)
+        subscribe_events(
+            broker,
+            topic=topic,
+            group_id=group,
+            handlers={MentionReceived: on_mention},
+            settings=kafka_settings,
+        )
         await broker.start()
         try:
+
             async def enough() -> bool:
                 return len(seen) >= until
 
@@ -185,9 +218,14 @@ async def test_consumer_resumes_from_commit_after_restart(kafka_settings: KafkaS
 
     producer = create_broker(kafka_settings, client_id="test-producer")
     await producer.connect()
-    publisher = EventPublisher(producer, source="/test", max_message_bytes=kafka_settings.max_message_bytes)
+    publisher = EventPublisher(
+        producer, source="/test", max_message_bytes=kafka_settings.max_message_bytes
+    )
+
     async def send(e: MentionReceived) -> None:
-        await publisher.send(replace(OutgoingMessage.from_event(e, source="/test"), topic=topic.name))
+        await publisher.send(
+            replace(OutgoingMessage.from_event(e, source="/test"), topic=topic.name)
+        )
 
     first = [_mention_event() for _ in range(5)]
     for e in first:
@@ -199,3 +237,47 @@ async def test_consumer_resumes_from_commit_after_restart(kafka_settings: KafkaS
     await producer.stop()
     await run_consumer(10)
     assert sorted(seen) == sorted(e.event_id for e in first + second)
+
+
+async def test_consumer_lag_counts_what_the_group_has_not_committed(
+    kafka_settings: KafkaSettings, topic: TopicSpec
+) -> None:
+    group = f"g-{new_ulid().lower()}"
+    await ensure_topics(kafka_settings, [topic])
+    producer = create_broker(kafka_settings, client_id="test-lag")
+    await producer.connect()
+    try:
+        for i in range(4):
+            await producer.publish(b"x", topic.name, partition=i % 3)
+    finally:
+        await producer.stop()
+    lag = await consumer_lag(kafka_settings, group_id=group, topic=topic.name)
+    assert lag == {0: 2, 1: 1, 2: 1}
+
+    consumer = AIOKafkaConsumer(
+        topic.name,
+        bootstrap_servers=kafka_settings.bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
+    )
+    await consumer.start()
+    try:
+        got: list[object] = []
+
+        async def all_read() -> bool:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                got.extend(records)
+            return len(got) >= 4
+
+        await eventually(all_read, timeout_s=20, what="4 records")
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+    assert await consumer_lag(kafka_settings, group_id=group, topic=topic.name) == {
+        0: 0,
+        1: 0,
+        2: 0,
+    }

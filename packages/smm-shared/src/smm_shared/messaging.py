@@ -8,12 +8,14 @@ headers, and keeps retrying (without committing) while the infrastructure is dow
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from faststream import AckPolicy
@@ -106,11 +108,9 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) ->
             )
             for t in wanted
         ]
-        try:
+        # Another replica may create one between our list and create: fine.
+        with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)
-        except TopicAlreadyExistsError:
-            # Another replica created it between our list and create: fine.
-            pass
         return [t.name for t in wanted]
     finally:
         await admin.close()
@@ -130,7 +130,7 @@ async def kafka_reachable(settings: KafkaSettings, timeout_s: float = 2.0) -> bo
     finally:
         try:
             await admin.close()
-        except Exception:  # noqa: BLE001 - closing a half-open client must not fail the probe
+        except Exception:
             logger.debug("admin close failed", exc_info=True)
 
 
@@ -146,7 +146,12 @@ class OutgoingMessage:
     @classmethod
     def from_event(cls, event: Event, *, source: str) -> OutgoingMessage:
         """Envelope an event with its CloudEvents headers."""
-        return cls(event.topic, event.partition_key(), cloudevent_headers(event, source=source), event.to_json())
+        return cls(
+            event.topic,
+            event.partition_key(),
+            cloudevent_headers(event, source=source),
+            event.to_json(),
+        )
 
 
 class EventPublisher:
@@ -197,9 +202,13 @@ async def _raw_body(message: StreamMessage[Any]) -> bytes:
 
 
 def _delivery(msg: KafkaMessage) -> Delivery:
-    record = msg.raw_message
+    # Single-message subscribers only: the raw message is one ConsumerRecord, not a batch.
+    record = cast("ConsumerRecord[Any, Any]", msg.raw_message)
     key = record.key.decode(errors="replace") if isinstance(record.key, bytes) else record.key
-    headers = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in record.headers}
+    headers = {
+        k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v))
+        for k, v in record.headers
+    }
     return Delivery(record.topic, record.partition, record.offset, key, headers)
 
 
@@ -249,7 +258,7 @@ def subscribe_events(
     group_id: str,
     handlers: Mapping[type[Event], EventHandler],
     settings: KafkaSettings,
-    auto_offset_reset: str = "earliest",
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest",
 ) -> DeadLetters:
     """Register a consumer of ``topic`` in ``group_id`` dispatching each event type to its handler.
 
@@ -262,7 +271,7 @@ def subscribe_events(
         topic.name,
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset=auto_offset_reset,  # type: ignore[arg-type]
+        auto_offset_reset=auto_offset_reset,
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         max_partition_fetch_bytes=settings.max_message_bytes + 64 * 1024,
@@ -312,7 +321,9 @@ async def _dispatch(
         try:
             await handler(event, delivery)
         except PermanentError as exc:
-            await dead.send(body, delivery, code="handler.rejected", error=f"{type(exc).__name__}: {exc}")
+            await dead.send(
+                body, delivery, code="handler.rejected", error=f"{type(exc).__name__}: {exc}"
+            )
             return
         except INFRA_ERRORS:
             # Not this message's fault: leave it uncommitted and let the consumer seek back.
@@ -323,10 +334,43 @@ async def _dispatch(
         except Exception as exc:
             if attempt >= settings.max_handler_attempts:
                 logger.exception("handler failed %s times, dead-lettering", attempt)
-                await dead.send(body, delivery, code="handler.failed", error=f"{type(exc).__name__}: {exc}")
+                await dead.send(
+                    body, delivery, code="handler.failed", error=f"{type(exc).__name__}: {exc}"
+                )
                 return
             await asyncio.sleep(settings.retry_backoff_s * attempt)
             continue
         HANDLER_SECONDS.labels(group, event.event_type).observe(time.perf_counter() - started)
         HANDLED.labels(group, delivery.topic, "ok").inc()
         return
+
+
+async def consumer_lag(settings: KafkaSettings, *, group_id: str, topic: str) -> dict[int, int]:
+    """Messages not yet committed by ``group_id`` per partition of ``topic`` (end offset - committed)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await consumer.start()
+    await admin.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - first look at a topic
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
+        ends = await consumer.end_offsets(partitions)
+        # Tansu needs the partitions listed explicitly (LOCAL-INFRA.md).
+        committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
+        lag: dict[int, int] = {}
+        for tp in partitions:
+            meta = committed.get(tp)
+            done = meta.offset if meta is not None and meta.offset >= 0 else 0
+            lag[tp.partition] = max(0, ends[tp] - done)
+        return lag
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -19,7 +19,7 @@ S = TypeVar("S", bound=BaseServiceSettings)
 def serve(settings_cls: type[S], create_app: Callable[[S], FastAPI]) -> None:
     """Load settings (exit 2 with the reason when invalid), set up telemetry and serve."""
     try:
-        settings = settings_cls()  # type: ignore[call-arg]  # values come from the environment
+        settings = settings_cls()
     except ValidationError as exc:
         print(f"{settings_cls.__name__}: invalid configuration\n{exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,19 +19,39 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from smm_shared.auth import TokenVerifier
 from smm_shared.config import BaseServiceSettings
-from smm_shared.events import ALL_TOPICS, TopicSpec, dead_letter_topic
+from smm_shared.events import ALL_TOPICS, Event, TopicSpec, dead_letter_topic
 from smm_shared.http import install_error_handlers
-from smm_shared.messaging import EventPublisher, create_broker, ensure_topics, kafka_reachable
+from smm_shared.messaging import (
+    EventHandler,
+    EventPublisher,
+    consumer_lag,
+    create_broker,
+    ensure_topics,
+    kafka_reachable,
+    subscribe_events,
+)
 from smm_shared.mongo import Collection, Document, OutboxRelay, create_mongo_client, mongo_reachable
 from smm_shared.telemetry import Telemetry, setup_telemetry
 
 logger = logging.getLogger(__name__)
+
+CONSUMER_LAG = Gauge(
+    "smm_consumer_lag", "Messages not yet processed by a consumer group", ["group", "topic"]
+)
+HTTP_SECONDS = Histogram(
+    "smm_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LAG_INTERVAL_S = 15.0
 
 
 @dataclass
@@ -44,8 +64,9 @@ class Runtime:
     mongo: AsyncMongoClient[Document]
     publisher: EventPublisher
     verifier: TokenVerifier
-    consumer_groups: list[str] = field(default_factory=list)
+    subscriptions: list[tuple[str, str]] = field(default_factory=list)
     relay: OutboxRelay | None = None
+    _lag_task: asyncio.Task[None] | None = None
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -57,24 +78,56 @@ class Runtime:
         self.relay = OutboxRelay(list(collections), self.publisher.send)
         return self.relay
 
-    def consumer_group(self, name: str) -> str:
-        """Declare a consumer group of this service (its dead-letter topic is created at start)."""
-        self.consumer_groups.append(name)
-        return name
+    def subscribe(
+        self, *, topic: TopicSpec, group_id: str, handlers: Mapping[type[Event], EventHandler]
+    ) -> None:
+        """Consume ``topic`` in ``group_id``; its dead-letter topic is created and its lag measured."""
+        subscribe_events(
+            self.broker,
+            topic=topic,
+            group_id=group_id,
+            handlers=handlers,
+            settings=self.settings.kafka,
+        )
+        self.subscriptions.append((group_id, topic.name))
 
     async def start(self, extra_topics: Iterable[TopicSpec] = ()) -> None:
         """Create topics, then start consuming and relaying."""
-        topics = [*ALL_TOPICS, *extra_topics, *(dead_letter_topic(g) for g in self.consumer_groups)]
+        groups = sorted({group for group, _ in self.subscriptions})
+        topics = [*ALL_TOPICS, *extra_topics, *(dead_letter_topic(g) for g in groups)]
         created = await ensure_topics(self.settings.kafka, topics)
         if created:
             logger.info("created topics", extra={"topics": ",".join(created)})
         await self.broker.start()
         if self.relay is not None:
             await self.relay.start()
+        if self.subscriptions:
+            self._lag_task = asyncio.create_task(self._measure_lag(), name="consumer-lag")
+
+    async def stop(self) -> None:
+        """Stop background work; the broker and client are closed by ``open_runtime``."""
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lag_task
+        if self.relay is not None:
+            await self.relay.stop()
+
+    async def _measure_lag(self) -> None:
+        while True:
+            for group, topic in self.subscriptions:
+                try:
+                    lag = await consumer_lag(self.settings.kafka, group_id=group, topic=topic)
+                    CONSUMER_LAG.labels(group, topic).set(sum(lag.values()))
+                except Exception:  # noqa: BLE001 - a metric must never take the service down
+                    logger.warning("consumer lag not measured", exc_info=True)
+            await asyncio.sleep(LAG_INTERVAL_S)
 
     async def ready(self) -> dict[str, bool]:
         """Whether the broker and the database answer."""
-        kafka, mongo = await asyncio.gather(kafka_reachable(self.settings.kafka), mongo_reachable(self.mongo))
+        kafka, mongo = await asyncio.gather(
+            kafka_reachable(self.settings.kafka), mongo_reachable(self.mongo)
+        )
         return {"kafka": kafka, "mongodb": mongo}
 
 
@@ -82,7 +135,9 @@ class Runtime:
 async def open_runtime(settings: BaseServiceSettings, *, service: str) -> AsyncIterator[Runtime]:
     """Open the broker connection, database client and token verifier; close them on exit."""
     telemetry = setup_telemetry(f"smm-{service}", settings.telemetry, configure_logging=False)
-    broker = create_broker(settings.kafka, client_id=f"smm-{service}", tracer_provider=telemetry.tracer_provider)
+    broker = create_broker(
+        settings.kafka, client_id=f"smm-{service}", tracer_provider=telemetry.tracer_provider
+    )
     mongo = create_mongo_client(settings.mongo)
     runtime = Runtime(
         settings=settings,
@@ -97,8 +152,7 @@ async def open_runtime(settings: BaseServiceSettings, *, service: str) -> AsyncI
     try:
         yield runtime
     finally:
-        if runtime.relay is not None:
-            await runtime.relay.stop()
+        await runtime.stop()
         await broker.stop()
         await mongo.close()
         telemetry.shutdown()
@@ -156,12 +210,26 @@ def new_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = None
     install_error_handlers(app)
+    app.add_middleware(BaseHTTPMiddleware, dispatch=_measure_http)
 
     def current(request_app: FastAPI = app) -> Runtime | None:
         return getattr(request_app.state, "runtime", None)
 
     app.include_router(platform_router(current, service=service))
     return app
+
+
+async def _measure_http(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    # The route template, not the raw path: ids would explode the label set.
+    template = getattr(route, "path", "unmatched")
+    if template not in {"/metrics", "/health/live", "/health/ready"}:
+        HTTP_SECONDS.labels(request.method, template, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+    return response
 
 
 def runtime_of(request: Request) -> Runtime:

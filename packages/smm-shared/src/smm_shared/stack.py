@@ -99,10 +99,16 @@ class Stack:
     def check_ports(self) -> None:
         """Fail with a message naming each port already in use."""
         names = ["kafka", "mongo", *self.config.services]
-        busy = [f"{name} port {self.config.ports[name]}" for name in names if port_in_use(self.config.ports[name])]
+        busy = [
+            f"{name} port {self.config.ports[name]}"
+            for name in names
+            if port_in_use(self.config.ports[name])
+        ]
         if busy:
             raise PortInUseError(
-                "already in use: " + ", ".join(busy) + ". Stop whatever holds them (another `make run`?) "
+                "already in use: "
+                + ", ".join(busy)
+                + ". Stop whatever holds them (another `make run`?) "
                 "or choose other ports (e.g. SMM_KAFKA_PORT=19092 make run)."
             )
 
@@ -144,7 +150,9 @@ class Stack:
                 log_dir=cfg.log_dir,
             )
             # Topics first, once: services then find them and never race to create them.
-            asyncio.run(ensure_topics(KafkaSettings(bootstrap_servers=self.bootstrap_servers), ALL_TOPICS))
+            asyncio.run(
+                ensure_topics(KafkaSettings(bootstrap_servers=self.bootstrap_servers), ALL_TOPICS)
+            )
             for service in cfg.services:
                 self.processes[service] = start_service(
                     service,
@@ -154,19 +162,17 @@ class Stack:
                     wait=False,
                 )
             with ThreadPoolExecutor(max_workers=len(cfg.services) or 1) as pool:
-                waits = [
-                    pool.submit(
-                        self.processes[s].wait_ready,
-                        lambda s=s: http_ok(f"{cfg.url(s)}/health/ready"),
-                        timeout_s=cfg.ready_timeout_s,
-                    )
-                    for s in cfg.services
-                ]
-                for wait in waits:
+                for wait in [pool.submit(self._wait_ready, s) for s in cfg.services]:
                     wait.result()
         except BaseException:
             self.stop()
             raise
+
+    def _wait_ready(self, service: str) -> None:
+        url = f"{self.config.url(service)}/health/ready"
+        self.processes[service].wait_ready(
+            lambda: http_ok(url), timeout_s=self.config.ready_timeout_s
+        )
 
     def restart_service(self, service: str, *, kill: bool = False) -> ManagedProcess:
         """Stop (or SIGKILL) one service and start it again, waiting until it is ready."""

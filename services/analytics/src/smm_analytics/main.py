@@ -7,13 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from smm_shared.service import new_service_app, open_runtime
-
 from smm_analytics.adapters.buckets_repo import BucketRepository
 from smm_analytics.api.metrics import router as metrics_router
 from smm_analytics.consumers import mentions as mention_consumer
 from smm_analytics.services.rollups import RollupService
 from smm_analytics.settings import AnalyticsSettings
+from smm_shared.service import new_service_app, open_runtime
 
 SERVICE = "analytics"
 
@@ -27,7 +26,7 @@ def create_app(settings: AnalyticsSettings) -> FastAPI:
             buckets = BucketRepository(runtime.db["buckets"])
             await buckets.ensure_indexes()
             rollups = RollupService(buckets=buckets)
-            runtime.consumer_group(mention_consumer.register(runtime.broker, rollups=rollups, settings=settings.kafka))
+            mention_consumer.register(runtime, rollups=rollups)
             app.state.rollups = rollups
             app.state.token_verifier = runtime.verifier
             await runtime.start()

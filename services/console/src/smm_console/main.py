@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from smm_shared.service import new_service_app, open_runtime
-
 from smm_console.api.status import router as status_router
 from smm_console.settings import ConsoleSettings
+from smm_shared.service import new_service_app, open_runtime
 
 SERVICE = "console"
 

@@ -7,12 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from smm_shared.service import new_service_app, open_runtime
-
 from smm_ingest.adapters.mentions_repo import MentionRepository
 from smm_ingest.api.mentions import router as mentions_router
 from smm_ingest.services.mentions import MentionService
 from smm_ingest.settings import IngestSettings
+from smm_shared.service import new_service_app, open_runtime
 
 SERVICE = "ingest"
 

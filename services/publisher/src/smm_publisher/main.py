@@ -7,9 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from smm_shared.service import new_service_app, open_runtime
-
 from smm_publisher.settings import PublisherSettings
+from smm_shared.service import new_service_app, open_runtime
 
 SERVICE = "publisher"
 

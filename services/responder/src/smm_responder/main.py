@@ -7,13 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from smm_shared.service import new_service_app, open_runtime
-
 from smm_responder.adapters.cases_repo import CaseRepository
 from smm_responder.api.cases import router as cases_router
 from smm_responder.consumers import mentions as mention_consumer
 from smm_responder.services.cases import CaseService
 from smm_responder.settings import ResponderSettings
+from smm_shared.service import new_service_app, open_runtime
 
 SERVICE = "responder"
 
@@ -28,7 +27,7 @@ def create_app(settings: ResponderSettings) -> FastAPI:
             await cases_repo.ensure_indexes()
             relay = runtime.outbox_relay([cases_repo.collection])
             cases = CaseService(repository=cases_repo, relay=relay)
-            runtime.consumer_group(mention_consumer.register(runtime.broker, cases=cases, settings=settings.kafka))
+            mention_consumer.register(runtime, cases=cases)
             app.state.cases = cases
             app.state.token_verifier = runtime.verifier
             await runtime.start()

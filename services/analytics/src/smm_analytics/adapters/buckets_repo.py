@@ -22,7 +22,15 @@ class BucketRepository:
         await ensure_indexes(self.collection, INDEXES)
 
     async def count_once(
-        self, *, key: str, brand_id: str, metric: str, dimension: str, slot: str, slot_start: datetime, event_id: str
+        self,
+        *,
+        key: str,
+        brand_id: str,
+        metric: str,
+        dimension: str,
+        slot: str,
+        slot_start: datetime,
+        event_id: str,
     ) -> bool:
         """Add one to the bucket unless this event was counted already; True when it counted."""
         try:

@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from smm_analytics.domain.buckets import RangeTooLargeError
+from smm_analytics.services.rollups import RollupService
 from smm_shared.auth import Permission, Principal, ensure_brand, require_permission
 from smm_shared.events import Network
 from smm_shared.http import ApiError
-
-from smm_analytics.domain.buckets import RangeTooLargeError
-from smm_analytics.services.rollups import RollupService
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from smm_shared.events import MentionReceived
-
 from smm_analytics.adapters.buckets_repo import BucketRepository
 from smm_analytics.domain.buckets import bucket_key, hour_slot, hours, slot_start
+from smm_shared.events import MentionReceived
 
 MENTIONS = "mentions"
 

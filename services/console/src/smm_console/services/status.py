@@ -23,9 +23,16 @@ async def _probe(client: httpx.AsyncClient, name: str, url: str) -> ServiceStatu
         response = await client.get(f"{url}/health/ready")
     except httpx.HTTPError as exc:
         return ServiceStatus(name, url, False, f"unreachable: {type(exc).__name__}")
-    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    body = (
+        response.json()
+        if response.headers.get("content-type", "").startswith("application/json")
+        else {}
+    )
     checks = body.get("checks", {})
-    detail = ", ".join(f"{k} {'ok' if v else 'down'}" for k, v in checks.items()) or response.reason_phrase
+    detail = (
+        ", ".join(f"{k} {'ok' if v else 'down'}" for k, v in checks.items())
+        or response.reason_phrase
+    )
     return ServiceStatus(name, url, response.status_code == 200, detail)
 
 

@@ -27,7 +27,9 @@ class MentionRepository:
         """Create the indexes this repository relies on."""
         await ensure_indexes(self.collection, INDEXES)
 
-    async def insert_new(self, *, brand_id: str, natural_key: str, mention: Mention, events: list[Event]) -> bool:
+    async def insert_new(
+        self, *, brand_id: str, natural_key: str, mention: Mention, events: list[Event]
+    ) -> bool:
         """Store a mention unless its natural key exists; returns False for a duplicate."""
         doc: dict[str, Any] = {
             "_id": mention.mention_id,

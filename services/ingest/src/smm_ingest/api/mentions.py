@@ -8,12 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from smm_shared.auth import CurrentPrincipal, Permission, Principal, Role, ensure_brand, require_permission, require_roles
-from smm_shared.events import Attachment, Author, Mention, MentionKind, Network
-from smm_shared.http import ApiError
-
 from smm_ingest.domain.mentions import MentionDraft
 from smm_ingest.services.mentions import MentionNotFoundError, MentionService
+from smm_shared.auth import (
+    Permission,
+    Principal,
+    Role,
+    ensure_brand,
+    require_permission,
+    require_roles,
+)
+from smm_shared.events import Attachment, Author, Mention, MentionKind, Network
+from smm_shared.http import ApiError
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"])
 
@@ -27,7 +33,9 @@ class MentionIn(BaseModel):
     network: Network
     kind: MentionKind
     native_id: str = Field(min_length=1, max_length=256)
-    thread_id: str | None = Field(default=None, max_length=256, description="Defaults to the parent, else the item")
+    thread_id: str | None = Field(
+        default=None, max_length=256, description="Defaults to the parent, else the item"
+    )
     url: str | None = Field(default=None, max_length=2048)
     author: Author
     text: str = Field(max_length=100_000)
@@ -57,7 +65,9 @@ Reader = Annotated[Principal, Depends(require_permission(Permission.MENTIONS_REA
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MentionOut)
-async def accept_mention(body: MentionIn, principal: Ingestor, service: Service, response: Response) -> MentionOut:
+async def accept_mention(
+    body: MentionIn, principal: Ingestor, service: Service, response: Response
+) -> MentionOut:
     """Store a mention durably and publish it; the same native item again returns the stored one (200)."""
     ensure_brand(principal, body.brand_id)
     if body.created_at.tzinfo is None:
@@ -82,7 +92,9 @@ async def accept_mention(body: MentionIn, principal: Ingestor, service: Service,
         raise ApiError(422, "mention.invalid", str(exc)) from exc
     if not accepted.created:
         response.status_code = status.HTTP_200_OK
-    return MentionOut(brand_id=body.brand_id, duplicate=not accepted.created, mention=accepted.mention)
+    return MentionOut(
+        brand_id=body.brand_id, duplicate=not accepted.created, mention=accepted.mention
+    )
 
 
 @router.get("/{mention_id}", response_model=MentionOut)

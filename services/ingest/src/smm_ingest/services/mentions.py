@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smm_shared.events import Mention, MentionReceived
-from smm_shared.mongo import OutboxRelay
-
 from smm_ingest.adapters.mentions_repo import MentionRepository
 from smm_ingest.domain.mentions import MentionDraft, natural_key, normalise
+from smm_shared.events import Mention, MentionReceived
+from smm_shared.mongo import OutboxRelay
 
 
 class MentionNotFoundError(LookupError):
@@ -38,7 +37,9 @@ class MentionService:
             return Accepted(existing[1], created=False)
         mention = normalise(draft)
         event = MentionReceived(brand_id=brand_id, mention=mention)
-        if not await self._repo.insert_new(brand_id=brand_id, natural_key=key, mention=mention, events=[event]):
+        if not await self._repo.insert_new(
+            brand_id=brand_id, natural_key=key, mention=mention, events=[event]
+        ):
             # Lost a race with a concurrent delivery of the same item.
             raced = await self._repo.by_natural_key(key)
             assert raced is not None

@@ -9,7 +9,15 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from smm_shared.events import Event
-from smm_shared.mongo import OUTBOX_INDEXES, Collection, Document, IndexSpec, ensure_indexes, outbox_fields, with_outbox
+from smm_shared.mongo import (
+    OUTBOX_INDEXES,
+    Collection,
+    Document,
+    IndexSpec,
+    ensure_indexes,
+    outbox_fields,
+    with_outbox,
+)
 
 INDEXES = (
     IndexSpec(["open_key"], unique=True, partial_filter={"open_key": {"$exists": True}}),
@@ -34,7 +42,9 @@ class CaseRepository:
 
     async def holding_mention(self, brand_id: str, mention_id: str) -> Document | None:
         """The case that already contains this mention, if any (replays are no-ops)."""
-        return await self.collection.find_one({"brand_id": brand_id, "mention_ids": mention_id}, {"_id": 1})
+        return await self.collection.find_one(
+            {"brand_id": brand_id, "mention_ids": mention_id}, {"_id": 1}
+        )
 
     async def active(self, open_key: str) -> Document | None:
         """The active case of a conversation."""
@@ -48,7 +58,9 @@ class CaseRepository:
             return False
         return True
 
-    async def update_if_version(self, case_id: str, version: int, update: Document, events: list[Event]) -> bool:
+    async def update_if_version(
+        self, case_id: str, version: int, update: Document, events: list[Event]
+    ) -> bool:
         """Apply ``update`` and queue ``events`` only if nobody changed the case meanwhile."""
         update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
         result = await self.collection.update_one(
@@ -60,10 +72,16 @@ class CaseRepository:
         """A case by id (without internal fields)."""
         return await self.collection.find_one({"_id": case_id}, PUBLIC_FIELDS)
 
-    async def list_for_brand(self, brand_id: str, *, before: datetime | None, limit: int) -> list[Document]:
+    async def list_for_brand(
+        self, brand_id: str, *, before: datetime | None, limit: int
+    ) -> list[Document]:
         """A brand's cases, most recently active first."""
         query: dict[str, Any] = {"brand_id": brand_id}
         if before is not None:
             query["last_activity_at"] = {"$lt": before}
-        cursor = self.collection.find(query, PUBLIC_FIELDS).sort("last_activity_at", DESCENDING).limit(limit)
+        cursor = (
+            self.collection.find(query, PUBLIC_FIELDS)
+            .sort("last_activity_at", DESCENDING)
+            .limit(limit)
+        )
         return [doc async for doc in cursor]

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from smm_responder.services.cases import CaseNotFoundError, CaseService
 from smm_shared.auth import Permission, Principal, ensure_brand, require_permission
 from smm_shared.http import ApiError
-
-from smm_responder.services.cases import CaseNotFoundError, CaseService
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
@@ -53,7 +52,9 @@ Reader = Annotated[Principal, Depends(require_permission(Permission.MENTIONS_REA
 
 
 def _out(doc: dict[str, Any]) -> CaseOut:
-    return CaseOut(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id" and k in CaseOut.model_fields})
+    return CaseOut(
+        id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id" and k in CaseOut.model_fields}
+    )
 
 
 @router.get("", response_model=CasePage)
@@ -68,7 +69,9 @@ async def list_cases(
     ensure_brand(principal, brand_id)
     docs = await service.list(brand_id=brand_id, before=before, limit=limit)
     items = [_out(d) for d in docs]
-    return CasePage(items=items, next_before=items[-1].last_activity_at if len(items) == limit else None)
+    return CasePage(
+        items=items, next_before=items[-1].last_activity_at if len(items) == limit else None
+    )
 
 
 @router.get("/{case_id}", response_model=CaseOut)

@@ -6,11 +6,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from smm_shared.events import CaseMentionAdded, CaseOpened, MentionReceived, new_ulid, utcnow
-from smm_shared.mongo import Document, OutboxRelay
-
 from smm_responder.adapters.cases_repo import CaseRepository
 from smm_responder.domain.cases import CaseStatus, open_key
+from smm_shared.events import CaseMentionAdded, CaseOpened, MentionReceived, new_ulid, utcnow
+from smm_shared.mongo import Document, OutboxRelay
 
 logger = logging.getLogger(__name__)
 
@@ -109,4 +108,3 @@ class CaseService:
     async def list(self, *, brand_id: str, before: datetime | None, limit: int) -> list[Document]:
         """A brand's cases, most recently active first."""
         return await self._repo.list_for_brand(brand_id, before=before, limit=limit)
-
