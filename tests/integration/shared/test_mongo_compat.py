@@ -86,8 +86,12 @@ async def test_outbox_operations(db) -> None:  # type: ignore[no-untyped-def]
     """
     coll = db.outbox
     now = datetime.now(UTC)
-    await coll.insert_one({"_id": "a", "outbox": [{"id": "1", "h": {"k": "v"}}], "outbox_pending": True})
-    await coll.update_one({"_id": "a"}, {"$addToSet": {"outbox": {"$each": [{"id": "2"}, {"id": "3"}]}}})
+    await coll.insert_one(
+        {"_id": "a", "outbox": [{"id": "1", "h": {"k": "v"}}], "outbox_pending": True}
+    )
+    await coll.update_one(
+        {"_id": "a"}, {"$addToSet": {"outbox": {"$each": [{"id": "2"}, {"id": "3"}]}}}
+    )
     claimed = await coll.find_one_and_update(
         {
             "outbox_pending": True,
@@ -110,10 +114,14 @@ async def test_outbox_operations(db) -> None:  # type: ignore[no-untyped-def]
     doc = await coll.find_one({"_id": "a"})
     assert doc is not None
     assert [e["id"] for e in doc["outbox"]] == ["3"]
-    not_empty = await coll.update_one({"_id": "a", "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}})
+    not_empty = await coll.update_one(
+        {"_id": "a", "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}}
+    )
     assert not_empty.matched_count == 0
     await coll.update_one({"_id": "a"}, {"$pull": {"outbox": {"id": {"$in": ["3"]}}}})
-    empty = await coll.update_one({"_id": "a", "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}})
+    empty = await coll.update_one(
+        {"_id": "a", "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}}
+    )
     assert empty.matched_count == 1
     assert "outbox_pending" not in (await coll.find_one({"_id": "a"}) or {})
 
@@ -137,7 +145,9 @@ async def test_concurrent_claims_are_exclusive(db) -> None:  # type: ignore[no-u
         got: list[str] = []
         while True:
             doc = await coll.find_one_and_update(
-                {"state": "due"}, {"$set": {"state": "claimed", "by": name}}, return_document=ReturnDocument.AFTER
+                {"state": "due"},
+                {"$set": {"state": "claimed", "by": name}},
+                return_document=ReturnDocument.AFTER,
             )
             if doc is None:
                 return got
@@ -162,7 +172,18 @@ async def test_group_by_string_key_and_date_to_string(db) -> None:  # type: igno
         r
         async for r in await coll.aggregate(
             [
-                {"$group": {"_id": {"$concat": ["$k", "|", {"$dateToString": {"format": "%Y-%m-%dT%H", "date": "$at"}}]}, "n": {"$sum": 1}}},
+                {
+                    "$group": {
+                        "_id": {
+                            "$concat": [
+                                "$k",
+                                "|",
+                                {"$dateToString": {"format": "%Y-%m-%dT%H", "date": "$at"}},
+                            ]
+                        },
+                        "n": {"$sum": 1},
+                    }
+                },
                 {"$sort": {"_id": 1}},
             ]
         )
@@ -181,14 +202,27 @@ async def test_time_buckets_are_found_by_datetime_range(db) -> None:  # type: ig
     start = datetime(2026, 11, 27, 8, tzinfo=UTC)
     await coll.insert_many(
         [
-            {"_id": f"b|m|{h}", "brand_id": "b", "metric": "m", "slot_start": start + timedelta(hours=h), "count": h}
+            {
+                "_id": f"b|m|{h}",
+                "brand_id": "b",
+                "metric": "m",
+                "slot_start": start + timedelta(hours=h),
+                "count": h,
+            }
             for h in range(5)
         ]
     )
     found = [
         d["count"]
         async for d in coll.find(
-            {"brand_id": "b", "metric": "m", "slot_start": {"$gte": start + timedelta(hours=1), "$lte": start + timedelta(hours=3)}}
+            {
+                "brand_id": "b",
+                "metric": "m",
+                "slot_start": {
+                    "$gte": start + timedelta(hours=1),
+                    "$lte": start + timedelta(hours=3),
+                },
+            }
         ).sort("slot_start", 1)
     ]
     assert found == [1, 2, 3]

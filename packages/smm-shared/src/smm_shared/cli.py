@@ -53,7 +53,10 @@ def _dev(args: argparse.Namespace) -> int:
         while not stopping.is_set():
             for name, proc in list(stack.processes.items()):
                 if not proc.alive():
-                    print(f"\n{name} exited unexpectedly; last log lines:\n{proc.log_tail()}", file=sys.stderr)
+                    print(
+                        f"\n{name} exited unexpectedly; last log lines:\n{proc.log_tail()}",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -76,12 +79,17 @@ def _print_banner(config: StackConfig, elapsed: float) -> None:
         if name != "console":
             print(f"  {name:<11} {config.url(name)}/docs")
     print(f"  kafka       127.0.0.1:{config.ports['kafka']} (Tansu, in memory)")
-    print(f"  mongodb     127.0.0.1:{config.ports['mongo']} (nx-27017, data in {config.data_dir / 'mongo'})")
+    print(
+        f"  mongodb     127.0.0.1:{config.ports['mongo']} (nx-27017, data in {config.data_dir / 'mongo'})"
+    )
     print(f"  logs        {config.log_dir}/")
     print("\nAn API token (admin of the demo brand):")
     print("  .venv/bin/smm token --role admin --brand demo")
-    print(f'  curl -H "Authorization: Bearer $(.venv/bin/smm token --role admin --brand demo)" \\\n'
-          f"       '{config.url('responder')}/v1/cases?brand_id=demo'\n", flush=True)
+    print(
+        f'  curl -H "Authorization: Bearer $(.venv/bin/smm token --role admin --brand demo)" \\\n'
+        f"       '{config.url('responder')}/v1/cases?brand_id=demo'\n",
+        flush=True,
+    )
 
 
 def _seed_demo(config: StackConfig) -> None:
@@ -98,7 +106,10 @@ def _seed_demo(config: StackConfig) -> None:
         audience="smm-platform",
     )
     created, existing = seed(config.url("ingest"), token)
-    print(f"Demo brand '{DEMO_BRAND}': {created} mentions posted, {existing} already there.", flush=True)
+    print(
+        f"Demo brand '{DEMO_BRAND}': {created} mentions posted, {existing} already there.",
+        flush=True,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smm", description="SMM platform tools")
     sub = parser.add_subparsers(dest="command", required=True)
     dev = sub.add_parser("dev", help="run the whole platform locally until Ctrl-C (make run)")
-    dev.add_argument("--data-dir", type=Path, default=default_data_dir(), help="local state (default .data)")
+    dev.add_argument(
+        "--data-dir", type=Path, default=default_data_dir(), help="local state (default .data)"
+    )
     dev.add_argument("--no-demo", action="store_true", help="do not post the demo mentions")
     dev.set_defaults(func=_dev)
     add_token_command(sub)

@@ -26,7 +26,9 @@ class KafkaSettings(BaseModel):
     @model_validator(mode="after")
     def _heartbeat_below_session(self) -> KafkaSettings:
         if self.heartbeat_interval_ms * 3 > self.session_timeout_ms:
-            raise ValueError("kafka.heartbeat_interval_ms must be at most a third of session_timeout_ms")
+            raise ValueError(
+                "kafka.heartbeat_interval_ms must be at most a third of session_timeout_ms"
+            )
         return self
 
 
@@ -103,6 +105,8 @@ class BaseServiceSettings(BaseSettings):
         if not self.mongo.database:
             # One database per service unless told otherwise.
             object.__setattr__(
-                self, "mongo", self.mongo.model_copy(update={"database": self.service_name.replace("-", "_")})
+                self,
+                "mongo",
+                self.mongo.model_copy(update={"database": self.service_name.replace("-", "_")}),
             )
         return self

@@ -49,7 +49,9 @@ def port_in_use(port: int, host: str = LOCALHOST) -> bool:
     return False
 
 
-def wait_until(check: Callable[[], bool], *, timeout_s: float, what: str, interval_s: float = 0.05) -> None:
+def wait_until(
+    check: Callable[[], bool], *, timeout_s: float, what: str, interval_s: float = 0.05
+) -> None:
     """Poll ``check`` until it returns True or raise StartupError after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -100,7 +102,7 @@ class ManagedProcess:
             # Own process group: Ctrl-C in the terminal reaches the orchestrator only, and
             # stop() can signal the whole group (no orphans).
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl, async-signal-safe
+            preexec_fn=_die_with_parent,
         )
         return self
 
@@ -211,7 +213,9 @@ def start_kafka(*, port: int, log_path: Path, timeout_s: float = 20.0) -> Manage
     return proc
 
 
-def start_mongo(*, port: int, data_dir: Path | None, log_dir: Path, timeout_s: float = 30.0) -> ManagedProcess:
+def start_mongo(
+    *, port: int, data_dir: Path | None, log_dir: Path, timeout_s: float = 30.0
+) -> ManagedProcess:
     """Start nx-27017 on 127.0.0.1:port; ``data_dir`` None keeps the data in memory."""
     executable = shutil.which("nx-27017", path=str(Path(sys.executable).parent)) or shutil.which(
         "nx-27017"
@@ -267,5 +271,7 @@ def start_service(
     """Start one of our services and wait until its /health/ready answers 200."""
     proc = ManagedProcess(service, service_argv(service), log_path, env=env).start()
     if wait:
-        proc.wait_ready(lambda: http_ok(f"http://{LOCALHOST}:{port}/health/ready"), timeout_s=timeout_s)
+        proc.wait_ready(
+            lambda: http_ok(f"http://{LOCALHOST}:{port}/health/ready"), timeout_s=timeout_s
+        )
     return proc

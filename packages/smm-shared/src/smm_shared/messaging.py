@@ -358,7 +358,7 @@ async def consumer_lag(settings: KafkaSettings, *, group_id: str, topic: str) ->
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - first look at a topic
+            await consumer._client.force_metadata_update()  # no public API forces a first metadata fetch
             partitions = [
                 TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
             ]

@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
 
-OUTBOX_PUBLISHED = Counter("smm_outbox_published_total", "Events published by the outbox relay", ["collection"])
+OUTBOX_PUBLISHED = Counter(
+    "smm_outbox_published_total", "Events published by the outbox relay", ["collection"]
+)
 OUTBOX_ERRORS = Counter("smm_outbox_errors_total", "Outbox relay publish failures", ["collection"])
 
 
@@ -237,7 +239,10 @@ class OutboxRelay:
 
     async def _send_entry(self, entry: Document) -> None:
         message = OutgoingMessage(
-            topic=entry["topic"], key=entry["key"], headers=entry["headers"], body=entry["body"].encode()
+            topic=entry["topic"],
+            key=entry["key"],
+            headers=entry["headers"],
+            body=entry["body"].encode(),
         )
         trace_carrier = entry.get("trace")
         if not trace_carrier:

@@ -20,9 +20,9 @@ from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from smm_shared.auth import TokenVerifier
 from smm_shared.config import BaseServiceSettings
@@ -119,7 +119,7 @@ class Runtime:
                 try:
                     lag = await consumer_lag(self.settings.kafka, group_id=group, topic=topic)
                     CONSUMER_LAG.labels(group, topic).set(sum(lag.values()))
-                except Exception:  # noqa: BLE001 - a metric must never take the service down
+                except Exception:  # a metric must never take the service down
                     logger.warning("consumer lag not measured", exc_info=True)
             await asyncio.sleep(LAG_INTERVAL_S)
 

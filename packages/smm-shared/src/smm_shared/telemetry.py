@@ -50,7 +50,11 @@ class JsonFormatter(logging.Formatter):
             out["span_id"] = f"{span_context.span_id:016x}"
         for key, value in vars(record).items():
             if key not in _STANDARD_RECORD_FIELDS and not key.startswith("_"):
-                out[key] = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+                out[key] = (
+                    value
+                    if isinstance(value, (str, int, float, bool)) or value is None
+                    else str(value)
+                )
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False)
@@ -66,7 +70,9 @@ class Telemetry:
     def instrument_app(self, app: FastAPI) -> None:
         """Trace every request of a FastAPI app (health and metrics excluded)."""
         FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=self.tracer_provider, excluded_urls="health/live,health/ready,metrics"
+            app,
+            tracer_provider=self.tracer_provider,
+            excluded_urls="health/live,health/ready,metrics",
         )
 
     def shutdown(self) -> None:
@@ -90,9 +96,11 @@ def _configure_logging(service: str, settings: TelemetrySettings) -> None:
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
 
 
-def setup_telemetry(service_name: str, settings: TelemetrySettings, *, configure_logging: bool = True) -> Telemetry:
+def setup_telemetry(
+    service_name: str, settings: TelemetrySettings, *, configure_logging: bool = True
+) -> Telemetry:
     """Configure tracing (OTLP when an endpoint is set), driver instrumentation and logging."""
-    global _INSTRUMENTED  # noqa: PLW0603 - instrumentation patches libraries once per process
+    global _INSTRUMENTED
     name = os.environ.get("OTEL_SERVICE_NAME", service_name)
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
@@ -100,7 +108,9 @@ def setup_telemetry(service_name: str, settings: TelemetrySettings, *, configure
         provider = current
     else:
         provider = TracerProvider(resource=Resource.create({"service.name": name}))
-        if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+        ):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

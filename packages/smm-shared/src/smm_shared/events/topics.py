@@ -21,16 +21,29 @@ class TopicSpec:
 MENTIONS = TopicSpec(
     "smm.mentions.v1", "conversation key `network:thread`", "Normalised mentions from every network"
 )
-ENGAGEMENT = TopicSpec("smm.engagement.v1", "post id", "Engagement snapshots of the brand's own posts")
+ENGAGEMENT = TopicSpec(
+    "smm.engagement.v1", "post id", "Engagement snapshots of the brand's own posts"
+)
 CASES = TopicSpec("smm.cases.v1", "case id", "Case (conversation) lifecycle events")
 SLA = TopicSpec("smm.sla.v1", "case id", "SLA applied, warning, breached, met, paused, resumed")
-PUBLISH_COMMANDS = TopicSpec("smm.publish-commands.v1", "content item or case id", "Publish and reply commands")
+PUBLISH_COMMANDS = TopicSpec(
+    "smm.publish-commands.v1", "content item or case id", "Publish and reply commands"
+)
 POSTS = TopicSpec("smm.posts.v1", "content item id", "Content and reply delivery lifecycle")
 CONTESTS = TopicSpec("smm.contests.v1", "contest id", "Contest lifecycle and verifiable draws")
-ALERTS = TopicSpec("smm.alerts.v1", "alert episode id", "Trend and crisis alert episodes", retention_ms=30 * DAY_MS)
+ALERTS = TopicSpec(
+    "smm.alerts.v1", "alert episode id", "Trend and crisis alert episodes", retention_ms=30 * DAY_MS
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
-    MENTIONS, ENGAGEMENT, CASES, SLA, PUBLISH_COMMANDS, POSTS, CONTESTS, ALERTS
+    MENTIONS,
+    ENGAGEMENT,
+    CASES,
+    SLA,
+    PUBLISH_COMMANDS,
+    POSTS,
+    CONTESTS,
+    ALERTS,
 )
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in ALL_TOPICS}
 
