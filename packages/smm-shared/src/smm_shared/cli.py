@@ -31,7 +31,16 @@ def _ports_from_env() -> dict[str, int]:
 
 def _dev(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir.resolve()
-    config = StackConfig(data_dir=data_dir, ports=_ports_from_env())
+    config = StackConfig(
+        data_dir=data_dir,
+        ports=_ports_from_env(),
+        # One machine, no network partitions: a shorter session makes group joins ~2 s
+        # instead of ~5 s on Tansu (LOCAL-INFRA.md). Explicit SMM_KAFKA__* variables win.
+        env={
+            "SMM_KAFKA__SESSION_TIMEOUT_MS": os.environ.get("SMM_KAFKA__SESSION_TIMEOUT_MS", "4000"),
+            "SMM_KAFKA__HEARTBEAT_INTERVAL_MS": os.environ.get("SMM_KAFKA__HEARTBEAT_INTERVAL_MS", "1000"),
+        },
+    )
     stack = Stack(config)
     stopping = threading.Event()
 

@@ -115,7 +115,9 @@ class Stack:
     def service_env(self, service: str) -> dict[str, str]:
         """The environment a service process starts with."""
         cfg = self.config
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
+        # Inherit the caller's environment (SMM_TELEMETRY__LOG_LEVEL=DEBUG make run works);
+        # what the stack must decide (ports, addresses, keys) overrides it.
+        env = dict(os.environ)
         env.update(
             {
                 "SMM_SERVICE_NAME": f"smm-{service}",
