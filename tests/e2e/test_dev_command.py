@@ -1,0 +1,136 @@
+"""``smm dev`` (what ``make run`` runs): starts everything, seeds the demo, stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smm_shared.localstack import LOCALHOST, free_port
+from smm_shared.stack import DEFAULT_PORTS
+
+pytestmark = pytest.mark.e2e
+
+SMM = str(Path(sys.executable).parent / "smm")
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (from /proc), to check nothing outlives the stack."""
+    found: set[int] = set()
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        try:
+            listing = Path(f"/proc/{parent}/task/{parent}/children").read_text()
+        except OSError:
+            continue
+        kids = {int(p) for p in listing.split()}
+        found |= kids
+        frontier.extend(kids)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purpose.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def ports() -> dict[str, int]:
+    return {name: free_port() for name in DEFAULT_PORTS}
+
+
+def _env(ports: dict[str, int]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({f"SMM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    return env
+
+
+def _start(data_dir: Path, ports: dict[str, int], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [SMM, "dev", "--data-dir", str(data_dir)],
+        env=_env(ports),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        out = log.read_text(errors="replace")
+        if text in out:
+            return out
+        if proc.poll() is not None:
+            raise AssertionError(f"smm dev exited with {proc.returncode}:\n{out}")
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} not printed within {timeout_s}s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "data"
+
+
+def test_dev_runs_seeds_stops_cleanly_and_runs_again(data_dir: Path, ports: dict[str, int], tmp_path: Path) -> None:
+    log = tmp_path / "first.log"
+    proc = _start(data_dir, ports, log)
+    try:
+        out = _wait_for(log, "Press Ctrl-C to stop.", proc)
+        assert f"http://127.0.0.1:{ports['console']}/" in out
+        assert "smm token --role admin --brand demo" in out
+        assert "8 mentions posted, 0 already there" in out
+        children = _children(proc.pid)
+        assert len(children) >= 7  # broker, database and five services
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Stopped." in log.read_text()
+    assert [pid for pid in children if _alive(pid)] == []
+    for port in ports.values():
+        with socket.socket() as sock:
+            sock.bind((LOCALHOST, port))  # every port is free again
+
+    # A second run finds the data of the first (file-backed database) and works.
+    log2 = tmp_path / "second.log"
+    proc = _start(data_dir, ports, log2)
+    try:
+        out = _wait_for(log2, "Press Ctrl-C to stop.", proc)
+        assert "0 mentions posted, 8 already there" in out
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_busy_port_is_named(data_dir: Path, ports: dict[str, int], tmp_path: Path) -> None:
+    with socket.socket() as blocker:
+        blocker.bind((LOCALHOST, ports["responder"]))
+        blocker.listen()
+        result = subprocess.run(
+            [SMM, "dev", "--data-dir", str(data_dir), "--no-demo"],
+            env=_env(ports),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"responder port {ports['responder']}" in result.stderr
