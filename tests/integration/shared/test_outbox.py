@@ -92,14 +92,30 @@ async def test_relay_publishes_each_documents_events_in_order_and_clears_them(ca
 async def test_a_failed_publish_keeps_the_rest_for_the_next_attempt(cases: Collection) -> None:
     events = [opened("C"), added("C", 1), added("C", 2)]
     await store(cases, "C", events)
-    now = datetime.now(UTC)
-    clock_at = [now]
     send = Recorder(fail_on={events[1].event_id})
-    relay = OutboxRelay([cases], send, lease_s=30, clock=lambda: clock_at[0])
+    relay = OutboxRelay([cases], send)
     with pytest.raises(ConnectionError):
         await relay.drain()
     assert send.ids() == [events[0].event_id]
-    # Leased: another relay (or this one) leaves it alone until the lease expires.
+    doc = await cases.find_one({"_id": "C"})
+    assert doc is not None
+    assert [e["id"] for e in doc["outbox"]] == [e.event_id for e in events[1:]]
+    # Released after the failure: the next pass publishes the rest, in order.
+    assert await relay.drain() == 2
+    assert send.ids() == [e.event_id for e in events]
+
+
+async def test_a_lease_keeps_other_relays_off_until_it_expires(cases: Collection) -> None:
+    events = [opened("L"), added("L", 1)]
+    await store(cases, "L", events)
+    now = datetime.now(UTC)
+    clock_at = [now]
+    # A relay that claimed the document and died before publishing.
+    await cases.update_one(
+        {"_id": "L"}, {"$set": {"outbox_lease_until": now + timedelta(seconds=30), "outbox_lease_owner": "dead"}}
+    )
+    send = Recorder()
+    relay = OutboxRelay([cases], send, lease_s=30, clock=lambda: clock_at[0])
     assert await relay.drain() == 0
     clock_at[0] = now + timedelta(seconds=31)
     assert await relay.drain() == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,9 @@ class KafkaSettings(BaseModel):
     max_message_bytes: int = Field(default=1_000_000, ge=1024)
     session_timeout_ms: int = Field(default=10_000, ge=1000)
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    #: How long a fetch may wait for data. Bounds pick-up latency on brokers that answer a
+    #: multi-partition fetch late (measured on Tansu: see docs/performance.md).
+    fetch_max_wait_ms: int = Field(default=100, ge=1, le=10_000)
     #: Attempts of a failing handler before the message is dead-lettered.
     max_handler_attempts: int = Field(default=3, ge=1)
     retry_backoff_s: float = Field(default=0.2, ge=0)
@@ -99,6 +103,15 @@ class BaseServiceSettings(BaseSettings):
     http: HttpSettings = HttpSettings()
     auth: AuthSettings
     telemetry: TelemetrySettings = TelemetrySettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auth_section_present(cls, data: Any) -> Any:
+        # With no SMM_AUTH__* variable at all, validate an empty section so the error names
+        # the variable to set instead of a bare "Field required".
+        if isinstance(data, dict) and "auth" not in data:
+            return {**data, "auth": {}}
+        return data
 
     @model_validator(mode="after")
     def _default_database(self) -> BaseServiceSettings:

@@ -228,7 +228,7 @@ def load_topics(directory: Path) -> JsonSchema | None:
 
 
 def load_git_baseline(ref: str, directory: Path) -> tuple[dict[str, JsonSchema], JsonSchema | None]:
-    """The schemas and topic map as committed at git ``ref`` (empty if ``directory`` is new there)."""
+    """The schemas and topic map committed at git ``ref`` (empty if ``directory`` is new there)."""
     git = shutil.which("git")
     if git is None:
         raise RuntimeError("git is not on PATH")
@@ -279,7 +279,9 @@ def check_topics(old_doc: Mapping[str, Any] | None, new_doc: Mapping[str, Any]) 
             problems.append(f"{TOPICS_FILE}: topic {name} removed")
             continue
         if old.get("key") != new.get("key"):
-            problems.append(f"{TOPICS_FILE}: {name} key changed from {old.get('key')!r} to {new.get('key')!r}")
+            problems.append(
+                f"{TOPICS_FILE}: {name} key changed from {old.get('key')!r} to {new.get('key')!r}"
+            )
         if old.get("partitions") != new.get("partitions"):
             # Changing the count remaps keys to partitions: per-key order breaks across it.
             problems.append(
@@ -323,7 +325,9 @@ def stale_contracts(
     for name, schema in current.items():
         path = directory / SCHEMAS_SUBDIR / name
         if name not in committed:
-            problems.append(f"{path}: no committed schema for event type {by_file[name]}; {REGENERATE_HINT}")
+            problems.append(
+                f"{path}: no committed schema for event type {by_file[name]}; {REGENERATE_HINT}"
+            )
         elif committed[name] != schema:
             problems.append(f"{path}: out of date with the model; {REGENERATE_HINT}")
     for name in committed.keys() - current.keys():
@@ -346,7 +350,9 @@ def check_contracts(
     broken_files = {p.split(":", 1)[0] for p in breaking}
     # A file with breaking changes is also "out of date"; say it once, the louder way.
     stale = [
-        p for p in stale_contracts(directory, types=types) if Path(p.split(":", 1)[0]).name not in broken_files
+        p
+        for p in stale_contracts(directory, types=types)
+        if Path(p.split(":", 1)[0]).name not in broken_files
     ]
     return breaking + stale
 
@@ -538,7 +544,8 @@ def _json_type(value: Any) -> str:
 
 
 def _branch_keys(
-    branches: Sequence[tuple[JsonSchema, str | None]], others: Sequence[tuple[JsonSchema, str | None]]
+    branches: Sequence[tuple[JsonSchema, str | None]],
+    others: Sequence[tuple[JsonSchema, str | None]],
 ) -> list[str]:
     """Match union branches by type; by type and title where one type appears more than once."""
     kinds = [_kind(b) for b, _ in branches]
@@ -586,8 +593,10 @@ def _join(keys: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``write`` regenerates ``contracts/``; ``check`` exits 1 on a breaking or stale contract."""
-    parser = argparse.ArgumentParser(prog="python -m smm_shared.contracts", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="contracts directory (default: ./contracts)")
+    parser = argparse.ArgumentParser(
+        prog="python -m smm_shared.contracts",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     write = sub.add_parser("write", help="regenerate the schemas and topics.json")
     write.add_argument(
@@ -601,13 +610,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="GIT_REF",
         help="compare with the contracts committed at this ref (CI: the target branch)",
     )
+    for command in (write, check):
+        command.add_argument(
+            "directory",
+            nargs="?",
+            type=Path,
+            default=DEFAULT_DIR,
+            help="the contracts directory (default: ./contracts)",
+        )
     args = parser.parse_args(argv)
-    directory: Path = args.dir
+    directory: Path = args.directory
 
     if args.command == "write":
         breaking = breaking_changes(load_schemas(directory), load_topics(directory))
         if breaking and not args.allow_breaking:
-            _print_problems("refusing to overwrite published contracts with breaking changes", breaking)
+            _print_problems(
+                "refusing to overwrite published contracts with breaking changes", breaking
+            )
             print(
                 "a v1 contract only grows; publish a new type (…v2) instead, see docs/events.md",
                 file=sys.stderr,
@@ -625,7 +644,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             baseline = load_git_baseline(args.against, directory)
         except (RuntimeError, subprocess.CalledProcessError) as exc:
             stderr = getattr(exc, "stderr", "") or ""
-            print(f"cannot read contracts at {args.against}: {exc} {stderr}".strip(), file=sys.stderr)
+            print(
+                f"cannot read contracts at {args.against}: {exc} {stderr}".strip(), file=sys.stderr
+            )
             return 2
     problems = check_contracts(directory, baseline=baseline)
     if problems:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,9 +29,34 @@ class StartupError(RuntimeError):
     """A local process did not start or did not become ready in time."""
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port on 127.0.0.1 that nothing uses now, outside the kernel's ephemeral range.
+
+    Ports from the ephemeral range (what binding port 0 returns) can be taken by any
+    outgoing connection, e.g. a Kafka client, before our server binds them; a port
+    below the range is only ever taken by a deliberate bind. Never the same port twice
+    per process, so two fixtures cannot race for one.
+    """
+    low, _ = _ephemeral_range()
+    top = min(low, 32768) - 1
+    for _ in range(200):
+        port = random.randint(20000, max(20001, top))
+        if port in _HANDED_OUT or port_in_use(port):
+            continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # crowded: let the kernel pick
         sock.bind((LOCALHOST, 0))
         return int(sock.getsockname()[1])
 

@@ -275,6 +275,7 @@ def subscribe_events(
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         max_partition_fetch_bytes=settings.max_message_bytes + 64 * 1024,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         decoder=_raw_body,
         title=f"{group_id}:{topic.name}",
         description=f"Consumer group {group_id} on {topic.name}",

@@ -18,7 +18,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from prometheus_client import Counter
-from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
@@ -91,7 +91,8 @@ async def ensure_indexes(collection: Collection, specs: Iterable[IndexSpec]) -> 
 OUTBOX_FIELD = "outbox"
 PENDING_FIELD = "outbox_pending"
 LEASE_FIELD = "outbox_lease_until"
-OUTBOX_INDEXES = (IndexSpec([PENDING_FIELD]),)
+OWNER_FIELD = "outbox_lease_owner"
+OUTBOX_INDEXES = (IndexSpec([PENDING_FIELD]), IndexSpec([OWNER_FIELD]))
 
 
 def outbox_entry(event: Event, *, source: str) -> Document:
@@ -133,6 +134,14 @@ def outbox_fields(events: Sequence[Event], *, source: str) -> Document:
 
 
 Sender = Callable[[OutgoingMessage], Awaitable[None]]
+
+
+class _PartiallySent(Exception):
+    """Publishing a document's events stopped after ``sent``; the cause is chained."""
+
+    def __init__(self, sent: list[str]) -> None:
+        super().__init__(f"{len(sent)} event(s) sent before the failure")
+        self.sent = sent
 Clock = Callable[[], datetime]
 
 
@@ -152,6 +161,7 @@ class OutboxRelay:
     send: Sender
     poll_interval_s: float = 0.5
     lease_s: float = 30.0
+    batch_size: int = 200
     clock: Clock = _utcnow
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
@@ -193,49 +203,72 @@ class OutboxRelay:
         total = 0
         for collection in self.collections:
             while True:
-                doc = await self._claim(collection)
-                if doc is None:
+                batch = await self._claim_batch(collection)
+                if batch:
+                    total += await self._publish_batch(collection, batch)
+                # A short batch means nothing else was pending; newer writes notify us.
+                if len(batch) < self.batch_size:
                     break
-                total += await self._publish_document(collection, doc)
         return total
 
-    async def _claim(self, collection: Collection) -> Document | None:
+    async def _claim_batch(self, collection: Collection) -> list[Document]:
+        """Lease up to ``batch_size`` pending documents to this relay (3 round trips a batch)."""
         now = self.clock()
-        return await collection.find_one_and_update(
-            {
-                PENDING_FIELD: True,
-                "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
-            },
-            {"$set": {LEASE_FIELD: now + timedelta(seconds=self.lease_s)}},
-            projection={OUTBOX_FIELD: 1},
-            return_document=ReturnDocument.AFTER,
+        claimable = {
+            PENDING_FIELD: True,
+            "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
+        }
+        ids = [d["_id"] async for d in collection.find(claimable, {"_id": 1}).limit(self.batch_size)]
+        if not ids:
+            return []
+        token = new_id()
+        # Re-check the lease in the update: another replica may have claimed some meanwhile.
+        await collection.update_many(
+            {"_id": {"$in": ids}, **claimable},
+            {"$set": {LEASE_FIELD: now + timedelta(seconds=self.lease_s), OWNER_FIELD: token}},
         )
+        return [d async for d in collection.find({OWNER_FIELD: token}, {OUTBOX_FIELD: 1})]
 
-    async def _publish_document(self, collection: Collection, doc: Document) -> int:
-        entries: list[Document] = list(doc.get(OUTBOX_FIELD) or [])
+    async def _publish_batch(self, collection: Collection, batch: list[Document]) -> int:
+        """Publish each document's events in order (documents concurrently), then clear them."""
+        results = await asyncio.gather(*(self._publish_entries(d) for d in batch), return_exceptions=True)
+        done: list[UpdateOne] = []
+        failures: list[BaseException] = []
+        published = 0
+        for doc, result in zip(batch, results, strict=True):
+            sent = result if isinstance(result, list) else getattr(result, "sent", [])
+            published += len(sent)
+            release: Document = {
+                "$pull": {OUTBOX_FIELD: {"id": {"$in": sent}}},
+                "$unset": {LEASE_FIELD: "", OWNER_FIELD: ""},
+            }
+            done.append(UpdateOne({"_id": doc["_id"]}, release))
+            if isinstance(result, BaseException):
+                # Released at once: the rest is retried on the next pass (the broker is back
+                # within a poll interval), not only after the lease would have expired.
+                failures.append(result.__cause__ or result)
+                continue
+            # Clear the flag only if nothing was added meanwhile.
+            done.append(
+                UpdateOne({"_id": doc["_id"], OUTBOX_FIELD: {"$size": 0}}, {"$unset": {PENDING_FIELD: ""}})
+            )
+        if done:
+            await collection.bulk_write(done, ordered=True)
+        OUTBOX_PUBLISHED.labels(collection.name).inc(published)
+        if failures:
+            OUTBOX_ERRORS.labels(collection.name).inc(len(failures))
+            raise failures[0]
+        return published
+
+    async def _publish_entries(self, doc: Document) -> list[str]:
         sent: list[str] = []
         try:
-            for entry in entries:
+            for entry in doc.get(OUTBOX_FIELD) or []:
                 await self._send_entry(entry)
                 sent.append(entry["id"])
-        except Exception:
-            OUTBOX_ERRORS.labels(collection.name).inc()
-            # Keep what was sent off the outbox; the rest waits for the lease to expire.
-            if sent:
-                await collection.update_one(
-                    {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": sent}}}}
-                )
-            raise
-        await collection.update_one(
-            {"_id": doc["_id"]},
-            {"$pull": {OUTBOX_FIELD: {"id": {"$in": sent}}}, "$unset": {LEASE_FIELD: ""}},
-        )
-        # Only clear the flag if nothing was pushed meanwhile.
-        await collection.update_one(
-            {"_id": doc["_id"], OUTBOX_FIELD: {"$size": 0}}, {"$unset": {PENDING_FIELD: ""}}
-        )
-        OUTBOX_PUBLISHED.labels(collection.name).inc(len(sent))
-        return len(sent)
+        except Exception as exc:
+            raise _PartiallySent(sent) from exc
+        return sent
 
     async def _send_entry(self, entry: Document) -> None:
         message = OutgoingMessage(

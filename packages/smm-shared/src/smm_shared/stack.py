@@ -125,6 +125,8 @@ class Stack:
                 "SMM_HTTP__PORT": str(cfg.ports[service]),
                 "SMM_KAFKA__BOOTSTRAP_SERVERS": self.bootstrap_servers,
                 "SMM_MONGO__URL": self.mongo_url,
+                # One database per service, whatever the caller's environment says.
+                "SMM_MONGO__DATABASE": f"smm_{service}",
                 "SMM_AUTH__JWKS_FILE": str(cfg.keys_dir / "jwks.json"),
                 "SMM_DATA_DIR": str(cfg.data_dir),
                 "OTEL_SERVICE_NAME": f"smm-{service}",

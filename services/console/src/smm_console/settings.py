@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from smm_shared.config import BaseServiceSettings, HttpSettings
 
@@ -16,9 +16,15 @@ class ServiceUrls(BaseModel):
     analytics: str = "http://127.0.0.1:8004"
 
 
+class ConsoleHttp(HttpSettings):
+    """The console service's listener; its own class so a partial override keeps this port."""
+
+    port: int = Field(default=8000, ge=0, le=65535)
+
+
 class ConsoleSettings(BaseServiceSettings):
     """Settings of the console backend (``SMM_*`` variables)."""
 
     service_name: str = "smm-console"
-    http: HttpSettings = HttpSettings(port=8000)
+    http: ConsoleHttp = ConsoleHttp()
     services: ServiceUrls = ServiceUrls()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ulid import ULID
@@ -41,7 +41,8 @@ class Event(Contract):
     event_id: str = Field(default_factory=new_ulid, min_length=1, max_length=64)
     occurred_at: datetime = Field(default_factory=utcnow)
     brand_id: str = Field(min_length=1, max_length=64)
-    schema_version: int = 1
+    #: The contract's major version; a v2 of an event is a new class with ``Literal[2]``.
+    schema_version: Literal[1] = 1
 
     @field_validator("occurred_at")
     @classmethod
@@ -83,13 +84,18 @@ class UnknownEventTypeError(ValueError):
 
 
 def decode_event(ce_type: str, body: bytes | str | dict[str, Any]) -> Event:
-    """Validate a message body against the contract its ``ce_type`` names."""
+    """Validate a message body against the contract its ``ce_type`` names.
+
+    A tolerant reader: fields this version does not know are ignored, so a producer may add
+    optional fields to a v1 contract without breaking older consumers (docs/events.md).
+    Producers stay strict: building an event with an unknown field fails.
+    """
     cls = _REGISTRY.get(ce_type)
     if cls is None:
         raise UnknownEventTypeError(f"unknown event type {ce_type!r}")
     if isinstance(body, dict):
-        return cls.model_validate(body)
-    return cls.model_validate_json(body)
+        return cls.model_validate(body, extra="ignore")
+    return cls.model_validate_json(body, extra="ignore")
 
 
 def cloudevent_headers(event: Event, *, source: str) -> dict[str, str]:

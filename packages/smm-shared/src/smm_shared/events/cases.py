@@ -15,7 +15,7 @@ class CaseEvent(Event):
     topic = CASES.name
 
     case_id: str = Field(min_length=1, max_length=64)
-    conversation_key: str = Field(min_length=3, max_length=512)
+    conversation_key: str = Field(min_length=3, max_length=512, pattern=r"^[a-z]+:.+$")
 
     def partition_key(self) -> str:
         """One case's history stays in order."""
