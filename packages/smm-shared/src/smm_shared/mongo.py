@@ -136,7 +136,7 @@ def outbox_fields(events: Sequence[Event], *, source: str) -> Document:
 Sender = Callable[[OutgoingMessage], Awaitable[None]]
 
 
-class _PartiallySent(Exception):
+class _PartiallySentError(Exception):
     """Publishing a document's events stopped after ``sent``; the cause is chained."""
 
     def __init__(self, sent: list[str]) -> None:
@@ -267,7 +267,7 @@ class OutboxRelay:
                 await self._send_entry(entry)
                 sent.append(entry["id"])
         except Exception as exc:
-            raise _PartiallySent(sent) from exc
+            raise _PartiallySentError(sent) from exc
         return sent
 
     async def _send_entry(self, entry: Document) -> None:

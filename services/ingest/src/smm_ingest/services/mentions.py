@@ -32,18 +32,17 @@ class MentionService:
     async def accept(self, *, brand_id: str, draft: MentionDraft) -> Accepted:
         """Store a new mention and queue ``smm.mention.received``; a duplicate is a no-op."""
         key = natural_key(brand_id, draft.network, draft.native_id)
-        existing = await self._repo.by_natural_key(key)
-        if existing is not None:
-            return Accepted(existing[1], created=False)
         mention = normalise(draft)
         event = MentionReceived(brand_id=brand_id, mention=mention)
+        # Insert first: a new mention (the common case) costs one round trip; the unique
+        # natural key turns a redelivery into a duplicate-key error, then we read the original.
         if not await self._repo.insert_new(
             brand_id=brand_id, natural_key=key, mention=mention, events=[event]
         ):
-            # Lost a race with a concurrent delivery of the same item.
-            raced = await self._repo.by_natural_key(key)
-            assert raced is not None
-            return Accepted(raced[1], created=False)
+            existing = await self._repo.by_natural_key(key)
+            if existing is None:  # removed between the two calls: report it, never guess
+                raise RuntimeError(f"mention {key} vanished during deduplication")
+            return Accepted(existing[1], created=False)
         self._relay.notify()
         return Accepted(mention, created=True)
 

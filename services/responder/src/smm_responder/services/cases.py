@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -42,10 +43,13 @@ class CaseService:
         brand, mention = event.brand_id, event.mention
         key = open_key(brand, mention.conversation_key)
         for _ in range(MAX_ATTEMPTS):
-            if await self._repo.holding_mention(brand, mention.mention_id) is not None:
+            # Both reads at once: the replay check and the conversation's active case.
+            holder, case = await asyncio.gather(
+                self._repo.holding_mention(brand, mention.mention_id), self._repo.active(key)
+            )
+            if holder is not None:
                 return None
             now = utcnow()
-            case = await self._repo.active(key)
             if case is None:
                 case_id = new_ulid()
                 opened = CaseOpened(
