@@ -45,11 +45,12 @@ test-integration: setup ## Integration tests (real broker and database started b
 test-e2e: setup ## End-to-end tests (the whole stack as processes)
 	$(PYTEST) tests/e2e
 
-lint: setup ## ruff, mypy --strict, import-linter contracts
+lint: setup ## ruff, mypy --strict, import-linter contracts, event contract compatibility
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/python -m smm_shared.contracts check contracts
 
 format: setup ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -13,6 +13,7 @@ from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.localstack import free_port
 from smm_shared.stack import DEFAULT_PORTS, Stack, StackConfig
 from smm_shared.testing import OtlpReceiver
+from smm_shared.testing.plugin import TEST_STACK_ENV
 
 TokenFactory = Callable[..., str]
 
@@ -25,14 +26,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, otlp_receiver: OtlpReceiver)
         data_dir=data_dir,
         ports={name: free_port() for name in DEFAULT_PORTS},
         persistent_mongo=False,
-        env={
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-            # Fast consumer-group joins on Tansu (LOCAL-INFRA.md).
-            "SMM_KAFKA__SESSION_TIMEOUT_MS": "2000",
-            "SMM_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
-            "SMM_KAFKA__RETRY_BACKOFF_S": "0.05",
-        },
+        env={**TEST_STACK_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint},
     )
     running = Stack(config)
     running.start()

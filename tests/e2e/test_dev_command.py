@@ -77,7 +77,9 @@ def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], timeout_s: fl
         if proc.poll() is not None:
             raise AssertionError(f"smm dev exited with {proc.returncode}:\n{out}")
         time.sleep(0.2)
-    raise AssertionError(f"{text!r} not printed within {timeout_s}s:\n{log.read_text(errors='replace')}")
+    raise AssertionError(
+        f"{text!r} not printed within {timeout_s}s:\n{log.read_text(errors='replace')}"
+    )
 
 
 @pytest.fixture
@@ -85,7 +87,9 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def test_dev_runs_seeds_stops_cleanly_and_runs_again(data_dir: Path, ports: dict[str, int], tmp_path: Path) -> None:
+def test_dev_runs_seeds_stops_cleanly_and_runs_again(
+    data_dir: Path, ports: dict[str, int], tmp_path: Path
+) -> None:
     log = tmp_path / "first.log"
     proc = _start(data_dir, ports, log)
     try:

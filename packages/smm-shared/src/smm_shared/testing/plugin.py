@@ -6,7 +6,7 @@ Register with ``pytest_plugins = ["smm_shared.testing.plugin"]``.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,17 @@ from smm_shared.config import KafkaSettings, MongoSettings
 from smm_shared.events import new_ulid
 from smm_shared.localstack import free_port, mongo_url, start_kafka, start_mongo
 from smm_shared.mongo import Document, create_mongo_client
+from smm_shared.stack import DEFAULT_PORTS, SERVICES, Stack, StackConfig
 from smm_shared.testing.otlp import OtlpReceiver
+
+#: Environment for services started by tests: fast group joins on Tansu (LOCAL-INFRA.md),
+#: quick retries, spans exported without waiting.
+TEST_STACK_ENV: Mapping[str, str] = {
+    "OTEL_BSP_SCHEDULE_DELAY": "100",
+    "SMM_KAFKA__SESSION_TIMEOUT_MS": "2000",
+    "SMM_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
+    "SMM_KAFKA__RETRY_BACKOFF_S": "0.05",
+}
 
 
 @pytest.fixture(scope="session")
@@ -115,3 +125,38 @@ def repo_root() -> Path:
         if (candidate / "Makefile").exists() and (candidate / "packages").exists():
             return candidate
     return here
+
+
+StackFactory = Callable[..., Stack]
+
+
+@pytest.fixture
+def stack_factory(tmp_path: Path, otlp_receiver: OtlpReceiver) -> Iterator[StackFactory]:
+    """Start any set of services (with their own broker and database) as real processes.
+
+    ``stack_factory(services=("ingest", "responder"), env={...})`` returns a started
+    :class:`~smm_shared.stack.Stack` on free ports exporting spans to ``otlp_receiver``;
+    every stack started is stopped after the test.
+    """
+    started: list[Stack] = []
+
+    def start(*, services: Sequence[str] = SERVICES, env: Mapping[str, str] | None = None) -> Stack:
+        config = StackConfig(
+            data_dir=tmp_path / f"stack{len(started)}",
+            ports={name: free_port() for name in DEFAULT_PORTS},
+            services=tuple(services),
+            persistent_mongo=False,
+            env={
+                **TEST_STACK_ENV,
+                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+                **(env or {}),
+            },
+        )
+        stack = Stack(config)
+        stack.start()
+        started.append(stack)
+        return stack
+
+    yield start
+    for stack in reversed(started):
+        stack.stop()
