@@ -51,8 +51,12 @@ async def run(stack: Stack, mentions: int, concurrency: int) -> None:
     latencies: list[float] = []
     sem = asyncio.Semaphore(concurrency)
     async with (
-        httpx.AsyncClient(base_url=stack.config.url("ingest"), headers=headers, timeout=30) as ingest,
-        httpx.AsyncClient(base_url=stack.config.url("analytics"), headers=headers, timeout=30) as analytics,
+        httpx.AsyncClient(
+            base_url=stack.config.url("ingest"), headers=headers, timeout=30
+        ) as ingest,
+        httpx.AsyncClient(
+            base_url=stack.config.url("analytics"), headers=headers, timeout=30
+        ) as analytics,
     ):
 
         async def post(i: int) -> None:
@@ -125,18 +129,28 @@ async def run(stack: Stack, mentions: int, concurrency: int) -> None:
     await cases_topic.stop()
 
     print(f"ingest POST /v1/mentions: {mentions} mentions, concurrency {concurrency}")
-    print(f"  throughput            {mentions / posted_s:8.0f} mentions/s (stored + outbox, acknowledged)")
-    print(f"  latency p50 / p99     {pct(latencies, 0.5) * 1000:8.1f} / {pct(latencies, 0.99) * 1000:.1f} ms")
+    print(
+        f"  throughput            {mentions / posted_s:8.0f} mentions/s (stored + outbox, acknowledged)"
+    )
+    print(
+        f"  latency p50 / p99     {pct(latencies, 0.5) * 1000:8.1f} / {pct(latencies, 0.99) * 1000:.1f} ms"
+    )
     if in_cases_s is not None:
-        print(f"  all in cases after    {in_cases_s:8.2f} s  ({total / in_cases_s:.0f} mentions/s through responder)")
+        print(
+            f"  all in cases after    {in_cases_s:8.2f} s  ({total / in_cases_s:.0f} mentions/s through responder)"
+        )
     else:
         print("  all in cases after    not within 300 s")
     if counted_s is not None:
-        print(f"  all counted after     {counted_s:8.2f} s  ({total / counted_s:.0f} mentions/s through analytics)")
+        print(
+            f"  all counted after     {counted_s:8.2f} s  ({total / counted_s:.0f} mentions/s through analytics)"
+        )
     else:
         print("  all counted after     not within 300 s")
     print("mention accepted -> case event on smm.cases.v1 (unloaded, 30 samples)")
-    print(f"  p50 / p95 / max       {pct(e2e, 0.5) * 1000:8.1f} / {pct(e2e, 0.95) * 1000:.1f} / {max(e2e) * 1000:.1f} ms")
+    print(
+        f"  p50 / p95 / max       {pct(e2e, 0.5) * 1000:8.1f} / {pct(e2e, 0.95) * 1000:.1f} / {max(e2e) * 1000:.1f} ms"
+    )
     print(f"  mean                  {statistics.mean(e2e) * 1000:8.1f} ms")
 
 
@@ -151,12 +165,17 @@ def main() -> None:
             data_dir=Path(tmp),
             ports={name: free_port() for name in DEFAULT_PORTS},
             persistent_mongo=False,
-            env={"SMM_KAFKA__SESSION_TIMEOUT_MS": "4000", "SMM_KAFKA__HEARTBEAT_INTERVAL_MS": "1000"},
+            env={
+                "SMM_KAFKA__SESSION_TIMEOUT_MS": "4000",
+                "SMM_KAFKA__HEARTBEAT_INTERVAL_MS": "1000",
+            },
         )
         stack = Stack(config)
         started = time.perf_counter()
         stack.start()
-        print(f"stack start-up (broker, database, 5 services ready): {time.perf_counter() - started:.1f} s")
+        print(
+            f"stack start-up (broker, database, 5 services ready): {time.perf_counter() - started:.1f} s"
+        )
         try:
             asyncio.run(run(stack, args.mentions, args.concurrency))
         finally:

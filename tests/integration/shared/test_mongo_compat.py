@@ -228,6 +228,43 @@ async def test_time_buckets_are_found_by_datetime_range(db) -> None:  # type: ig
     assert found == [1, 2, 3]
 
 
+async def test_times_that_updates_change_are_epoch_milliseconds(db) -> None:  # type: ignore[no-untyped-def]
+    """Times set by update operators are ints: a $set datetime is stored as a string on nx-27017.
+
+    Integer epoch milliseconds compare, sort and index the same on both servers.
+    """
+    coll = db.leases
+    base = 1_790_000_000_000
+    await coll.insert_many([{"_id": f"l{i}", "until_ms": base + i * 100} for i in range(5)])
+    await coll.update_one({"_id": "l0"}, {"$set": {"until_ms": base + 1_000}})
+    expired = sorted([d["_id"] async for d in coll.find({"until_ms": {"$lt": base + 250}})])
+    assert expired == ["l1", "l2"]
+    doc = await coll.find_one({"_id": "l0"})
+    assert doc is not None
+    assert doc["until_ms"] == base + 1_000
+    assert isinstance(doc["until_ms"], int)
+
+
+async def test_keyset_pagination_on_int_then_id(db) -> None:  # type: ignore[no-untyped-def]
+    """Sort by (int desc, _id desc) and continue after a (value, id) pair, ties included."""
+    coll = db.pages
+    await coll.insert_many(
+        [{"_id": f"c{i:02d}", "b": "x", "ms": 1000 + (i // 3)} for i in range(10)]
+    )
+    seen: list[str] = []
+    after: tuple[int, str] | None = None
+    while True:
+        query: dict[str, object] = {"b": "x"}
+        if after is not None:
+            query["$or"] = [{"ms": {"$lt": after[0]}}, {"ms": after[0], "_id": {"$lt": after[1]}}]
+        page = [d async for d in coll.find(query).sort([("ms", -1), ("_id", -1)]).limit(4)]
+        seen += [d["_id"] for d in page]
+        if len(page) < 4:
+            break
+        after = (page[-1]["ms"], page[-1]["_id"])
+    assert seen == [f"c{i:02d}" for i in (9, 8, 7, 6, 5, 4, 3, 2, 1, 0)]
+
+
 async def test_ttl_index_is_accepted(db) -> None:  # type: ignore[no-untyped-def]
     coll = db.raw
     await ensure_indexes(coll, [IndexSpec(["stored_at"], expire_after_s=3600)])

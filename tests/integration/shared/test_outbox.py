@@ -17,6 +17,7 @@ from smm_shared.mongo import (
     Document,
     OutboxRelay,
     ensure_indexes,
+    epoch_ms,
     outbox_fields,
     with_outbox,
 )
@@ -26,19 +27,27 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def cases(mongo_client: AsyncMongoClient[Document], mongo_settings: MongoSettings) -> Collection:
+async def cases(
+    mongo_client: AsyncMongoClient[Document], mongo_settings: MongoSettings
+) -> Collection:
     coll = mongo_client[mongo_settings.database]["cases"]
     await ensure_indexes(coll, OUTBOX_INDEXES)
     return coll
 
 
 def opened(case_id: str) -> CaseOpened:
-    return CaseOpened(brand_id="b", case_id=case_id, conversation_key="vk:1", network="vk", mention_id="m0")
+    return CaseOpened(
+        brand_id="b", case_id=case_id, conversation_key="vk:1", network="vk", mention_id="m0"
+    )
 
 
 def added(case_id: str, n: int) -> CaseMentionAdded:
     return CaseMentionAdded(
-        brand_id="b", case_id=case_id, conversation_key="vk:1", mention_id=f"m{n}", mention_count=n + 1
+        brand_id="b",
+        case_id=case_id,
+        conversation_key="vk:1",
+        mention_id=f"m{n}",
+        mention_count=n + 1,
     )
 
 
@@ -61,12 +70,18 @@ class Recorder:
 
 
 async def store(coll: Collection, case_id: str, events: list[Event]) -> None:
-    await coll.insert_one({"_id": case_id, "status": "new", **outbox_fields(events[:1], source="/t")})
+    await coll.insert_one(
+        {"_id": case_id, "status": "new", **outbox_fields(events[:1], source="/t")}
+    )
     for event in events[1:]:
-        await coll.update_one({"_id": case_id}, with_outbox({"$inc": {"n": 1}}, [event], source="/t"))
+        await coll.update_one(
+            {"_id": case_id}, with_outbox({"$inc": {"n": 1}}, [event], source="/t")
+        )
 
 
-async def test_relay_publishes_each_documents_events_in_order_and_clears_them(cases: Collection) -> None:
+async def test_relay_publishes_each_documents_events_in_order_and_clears_them(
+    cases: Collection,
+) -> None:
     a = [opened("A"), added("A", 1), added("A", 2)]
     b = [opened("B"), added("B", 1)]
     await store(cases, "A", a)
@@ -112,7 +127,13 @@ async def test_a_lease_keeps_other_relays_off_until_it_expires(cases: Collection
     clock_at = [now]
     # A relay that claimed the document and died before publishing.
     await cases.update_one(
-        {"_id": "L"}, {"$set": {"outbox_lease_until": now + timedelta(seconds=30), "outbox_lease_owner": "dead"}}
+        {"_id": "L"},
+        {
+            "$set": {
+                "outbox_lease_until_ms": epoch_ms(now + timedelta(seconds=30)),
+                "outbox_lease_owner": "dead",
+            }
+        },
     )
     send = Recorder()
     relay = OutboxRelay([cases], send, lease_s=30, clock=lambda: clock_at[0])
@@ -131,7 +152,9 @@ async def test_events_added_while_publishing_are_not_lost(cases: Collection) -> 
 
     async def writer() -> None:
         for event in late:
-            await cases.update_one({"_id": "D"}, with_outbox({"$inc": {"n": 1}}, [event], source="/t"))
+            await cases.update_one(
+                {"_id": "D"}, with_outbox({"$inc": {"n": 1}}, [event], source="/t")
+            )
             relay.notify()
             await asyncio.sleep(0)
 

@@ -37,8 +37,12 @@ def _dev(args: argparse.Namespace) -> int:
         # One machine, no network partitions: a shorter session makes group joins ~2 s
         # instead of ~5 s on Tansu (LOCAL-INFRA.md). Explicit SMM_KAFKA__* variables win.
         env={
-            "SMM_KAFKA__SESSION_TIMEOUT_MS": os.environ.get("SMM_KAFKA__SESSION_TIMEOUT_MS", "4000"),
-            "SMM_KAFKA__HEARTBEAT_INTERVAL_MS": os.environ.get("SMM_KAFKA__HEARTBEAT_INTERVAL_MS", "1000"),
+            "SMM_KAFKA__SESSION_TIMEOUT_MS": os.environ.get(
+                "SMM_KAFKA__SESSION_TIMEOUT_MS", "4000"
+            ),
+            "SMM_KAFKA__HEARTBEAT_INTERVAL_MS": os.environ.get(
+                "SMM_KAFKA__HEARTBEAT_INTERVAL_MS", "1000"
+            ),
         },
     )
     stack = Stack(config)

@@ -359,7 +359,9 @@ async def consumer_lag(settings: KafkaSettings, *, group_id: str, topic: str) ->
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         if not partitions:
-            await consumer._client.force_metadata_update()  # no public API forces a first metadata fetch
+            await (
+                consumer._client.force_metadata_update()
+            )  # no public API forces a first metadata fetch
             partitions = [
                 TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
             ]

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -35,6 +35,16 @@ OUTBOX_PUBLISHED = Counter(
     "smm_outbox_published_total", "Events published by the outbox relay", ["collection"]
 )
 OUTBOX_ERRORS = Counter("smm_outbox_errors_total", "Outbox relay publish failures", ["collection"])
+
+
+def epoch_ms(at: datetime) -> int:
+    """A time as integer epoch milliseconds: how we store times that updates change."""
+    return int(at.timestamp() * 1000)
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    """Integer epoch milliseconds back to a UTC datetime."""
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def new_id() -> str:
@@ -90,7 +100,9 @@ async def ensure_indexes(collection: Collection, specs: Iterable[IndexSpec]) -> 
 
 OUTBOX_FIELD = "outbox"
 PENDING_FIELD = "outbox_pending"
-LEASE_FIELD = "outbox_lease_until"
+# Integer epoch milliseconds: a datetime written by an update operator is stored as a
+# string on nx-27017 and then compares with nothing (docs/mongo-subset.md).
+LEASE_FIELD = "outbox_lease_until_ms"
 OWNER_FIELD = "outbox_lease_owner"
 OUTBOX_INDEXES = (IndexSpec([PENDING_FIELD]), IndexSpec([OWNER_FIELD]))
 
@@ -142,6 +154,8 @@ class _PartiallySentError(Exception):
     def __init__(self, sent: list[str]) -> None:
         super().__init__(f"{len(sent)} event(s) sent before the failure")
         self.sent = sent
+
+
 Clock = Callable[[], datetime]
 
 
@@ -213,25 +227,29 @@ class OutboxRelay:
 
     async def _claim_batch(self, collection: Collection) -> list[Document]:
         """Lease up to ``batch_size`` pending documents to this relay (3 round trips a batch)."""
-        now = self.clock()
+        now = epoch_ms(self.clock())
         claimable = {
             PENDING_FIELD: True,
             "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
         }
-        ids = [d["_id"] async for d in collection.find(claimable, {"_id": 1}).limit(self.batch_size)]
+        ids = [
+            d["_id"] async for d in collection.find(claimable, {"_id": 1}).limit(self.batch_size)
+        ]
         if not ids:
             return []
         token = new_id()
         # Re-check the lease in the update: another replica may have claimed some meanwhile.
         await collection.update_many(
             {"_id": {"$in": ids}, **claimable},
-            {"$set": {LEASE_FIELD: now + timedelta(seconds=self.lease_s), OWNER_FIELD: token}},
+            {"$set": {LEASE_FIELD: now + int(self.lease_s * 1000), OWNER_FIELD: token}},
         )
         return [d async for d in collection.find({OWNER_FIELD: token}, {OUTBOX_FIELD: 1})]
 
     async def _publish_batch(self, collection: Collection, batch: list[Document]) -> int:
         """Publish each document's events in order (documents concurrently), then clear them."""
-        results = await asyncio.gather(*(self._publish_entries(d) for d in batch), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._publish_entries(d) for d in batch), return_exceptions=True
+        )
         done: list[UpdateOne] = []
         failures: list[BaseException] = []
         published = 0
@@ -250,7 +268,9 @@ class OutboxRelay:
                 continue
             # Clear the flag only if nothing was added meanwhile.
             done.append(
-                UpdateOne({"_id": doc["_id"], OUTBOX_FIELD: {"$size": 0}}, {"$unset": {PENDING_FIELD: ""}})
+                UpdateOne(
+                    {"_id": doc["_id"], OUTBOX_FIELD: {"$size": 0}}, {"$unset": {PENDING_FIELD: ""}}
+                )
             )
         if done:
             await collection.bulk_write(done, ordered=True)

@@ -104,6 +104,17 @@ class Runtime:
         if self.subscriptions:
             self._lag_task = asyncio.create_task(self._measure_lag(), name="consumer-lag")
 
+    @contextlib.asynccontextmanager
+    async def serving(self, app: FastAPI) -> AsyncIterator[None]:
+        """Start consuming and relaying, expose the runtime to routes and probes, undo on exit."""
+        app.state.token_verifier = self.verifier
+        await self.start()
+        app.state.runtime = self
+        try:
+            yield
+        finally:
+            app.state.runtime = None
+
     async def stop(self) -> None:
         """Stop background work; the broker and client are closed by ``open_runtime``."""
         if self._lag_task is not None:

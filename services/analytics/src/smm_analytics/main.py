@@ -28,11 +28,8 @@ def create_app(settings: AnalyticsSettings) -> FastAPI:
             rollups = RollupService(buckets=buckets)
             mention_consumer.register(runtime, rollups=rollups)
             app.state.rollups = rollups
-            app.state.token_verifier = runtime.verifier
-            await runtime.start()
-            app.state.runtime = runtime
-            yield
-            app.state.runtime = None
+            async with runtime.serving(app):
+                yield
 
     app = new_service_app(
         service=SERVICE,

@@ -25,11 +25,8 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
             httpx.AsyncClient(timeout=2.0) as http,
         ):
             app.state.http = http
-            app.state.token_verifier = runtime.verifier
-            await runtime.start()
-            app.state.runtime = runtime
-            yield
-            app.state.runtime = None
+            async with runtime.serving(app):
+                yield
 
     app = new_service_app(
         service=SERVICE,

@@ -26,11 +26,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
             await mentions.ensure_indexes()
             relay = runtime.outbox_relay([mentions.collection])
             app.state.mentions = MentionService(repository=mentions, relay=relay)
-            app.state.token_verifier = runtime.verifier
-            await runtime.start()
-            app.state.runtime = runtime
-            yield
-            app.state.runtime = None
+            async with runtime.serving(app):
+                yield
 
     app = new_service_app(
         service=SERVICE,

@@ -18,12 +18,8 @@ def create_app(settings: PublisherSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings, service=SERVICE) as runtime:
-            app.state.token_verifier = runtime.verifier
-            await runtime.start()
-            app.state.runtime = runtime
+        async with open_runtime(settings, service=SERVICE) as runtime, runtime.serving(app):
             yield
-            app.state.runtime = None
 
     return new_service_app(
         service=SERVICE,

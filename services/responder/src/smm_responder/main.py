@@ -29,11 +29,8 @@ def create_app(settings: ResponderSettings) -> FastAPI:
             cases = CaseService(repository=cases_repo, relay=relay)
             mention_consumer.register(runtime, cases=cases)
             app.state.cases = cases
-            app.state.token_verifier = runtime.verifier
-            await runtime.start()
-            app.state.runtime = runtime
-            yield
-            app.state.runtime = None
+            async with runtime.serving(app):
+                yield
 
     app = new_service_app(
         service=SERVICE,

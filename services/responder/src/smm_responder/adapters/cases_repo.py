@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo import DESCENDING
@@ -22,9 +22,30 @@ from smm_shared.mongo import (
 INDEXES = (
     IndexSpec(["open_key"], unique=True, partial_filter={"open_key": {"$exists": True}}),
     IndexSpec(["mention_ids"]),
-    IndexSpec(["brand_id", "last_activity_at"]),
+    IndexSpec(["brand_id", "last_activity_ms"]),
     *OUTBOX_INDEXES,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCursor:
+    """Where a page of the case list ended: the last case's activity time and id."""
+
+    activity_ms: int
+    case_id: str
+
+    def encode(self) -> str:
+        """The opaque cursor string handed to API clients."""
+        return f"{self.activity_ms}.{self.case_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> CaseCursor:
+        """Parse a cursor string; ValueError when it is not one of ours."""
+        ms, _, case_id = text.partition(".")
+        if not ms.isdigit() or not case_id:
+            raise ValueError("not a case list cursor")
+        return cls(int(ms), case_id)
+
 
 PUBLIC_FIELDS = {"outbox": 0, "outbox_pending": 0, "outbox_lease_until": 0, "open_key": 0}
 
@@ -73,15 +94,18 @@ class CaseRepository:
         return await self.collection.find_one({"_id": case_id}, PUBLIC_FIELDS)
 
     async def list_for_brand(
-        self, brand_id: str, *, before: datetime | None, limit: int
+        self, brand_id: str, *, after: CaseCursor | None, limit: int
     ) -> list[Document]:
-        """A brand's cases, most recently active first."""
+        """A brand's cases, most recently active first; keyset pagination, stable under ties."""
         query: dict[str, Any] = {"brand_id": brand_id}
-        if before is not None:
-            query["last_activity_at"] = {"$lt": before}
+        if after is not None:
+            query["$or"] = [
+                {"last_activity_ms": {"$lt": after.activity_ms}},
+                {"last_activity_ms": after.activity_ms, "_id": {"$lt": after.case_id}},
+            ]
         cursor = (
             self.collection.find(query, PUBLIC_FIELDS)
-            .sort("last_activity_at", DESCENDING)
+            .sort([("last_activity_ms", DESCENDING), ("_id", DESCENDING)])
             .limit(limit)
         )
         return [doc async for doc in cursor]

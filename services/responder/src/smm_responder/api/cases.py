@@ -8,9 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from smm_responder.adapters.cases_repo import CaseCursor
 from smm_responder.services.cases import CaseNotFoundError, CaseService
 from smm_shared.auth import Permission, Principal, ensure_brand, require_permission
 from smm_shared.http import ApiError
+from smm_shared.mongo import from_epoch_ms
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
@@ -36,10 +38,10 @@ class CaseOut(BaseModel):
 
 
 class CasePage(BaseModel):
-    """A page of cases; pass ``next_before`` as ``before`` for the next page."""
+    """A page of cases; pass ``next_cursor`` as ``cursor`` for the next page."""
 
     items: list[CaseOut]
-    next_before: datetime | None = None
+    next_cursor: str | None = None
 
 
 def _service(request: Request) -> CaseService:
@@ -52,8 +54,12 @@ Reader = Annotated[Principal, Depends(require_permission(Permission.MENTIONS_REA
 
 
 def _out(doc: dict[str, Any]) -> CaseOut:
+    fields = {k: v for k, v in doc.items() if k != "_id" and k in CaseOut.model_fields}
     return CaseOut(
-        id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id" and k in CaseOut.model_fields}
+        id=doc["_id"],
+        last_activity_at=from_epoch_ms(doc["last_activity_ms"]),
+        last_mention_at=from_epoch_ms(doc["last_mention_ms"]),
+        **fields,
     )
 
 
@@ -62,16 +68,20 @@ async def list_cases(
     principal: Reader,
     service: Service,
     brand_id: Annotated[str, Query(min_length=1, max_length=64)],
-    before: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePage:
     """A brand's cases, most recently active first."""
     ensure_brand(principal, brand_id)
-    docs = await service.list(brand_id=brand_id, before=before, limit=limit)
-    items = [_out(d) for d in docs]
-    return CasePage(
-        items=items, next_before=items[-1].last_activity_at if len(items) == limit else None
-    )
+    try:
+        after = CaseCursor.decode(cursor) if cursor else None
+    except ValueError:
+        raise ApiError(422, "cursor.invalid", "cursor is not one this API returned") from None
+    docs = await service.list(brand_id=brand_id, after=after, limit=limit)
+    next_cursor = None
+    if len(docs) == limit:
+        next_cursor = CaseCursor(docs[-1]["last_activity_ms"], docs[-1]["_id"]).encode()
+    return CasePage(items=[_out(d) for d in docs], next_cursor=next_cursor)
 
 
 @router.get("/{case_id}", response_model=CaseOut)

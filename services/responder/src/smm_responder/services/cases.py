@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from smm_responder.adapters.cases_repo import CaseRepository
+from smm_responder.adapters.cases_repo import CaseCursor, CaseRepository
 from smm_responder.domain.cases import CaseStatus, open_key
 from smm_shared.events import CaseMentionAdded, CaseOpened, MentionReceived, new_ulid, utcnow
-from smm_shared.mongo import Document, OutboxRelay
+from smm_shared.mongo import Document, OutboxRelay, epoch_ms
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,10 @@ class CaseService:
             update = {
                 "$push": {"mention_ids": mention.mention_id},
                 "$inc": {"mention_count": 1},
-                "$set": {"last_activity_at": now, "last_mention_at": mention.created_at},
+                "$set": {
+                    "last_activity_ms": epoch_ms(now),
+                    "last_mention_ms": epoch_ms(mention.created_at),
+                },
             }
             if await self._repo.update_if_version(case["_id"], case["version"], update, [added]):
                 self._relay.notify()
@@ -94,9 +97,9 @@ class CaseService:
             "mention_ids": [mention.mention_id],
             "mention_count": 1,
             "first_mention_at": mention.created_at,
-            "last_mention_at": mention.created_at,
+            "last_mention_ms": epoch_ms(mention.created_at),
             "opened_at": now,
-            "last_activity_at": now,
+            "last_activity_ms": epoch_ms(now),
             "author": mention.author.model_dump(mode="json", exclude_none=True),
             "preview": mention.text[:280],
             "version": 1,
@@ -109,6 +112,6 @@ class CaseService:
             raise CaseNotFoundError(case_id)
         return doc
 
-    async def list(self, *, brand_id: str, before: datetime | None, limit: int) -> list[Document]:
-        """A brand's cases, most recently active first."""
-        return await self._repo.list_for_brand(brand_id, before=before, limit=limit)
+    async def list(self, *, brand_id: str, after: CaseCursor | None, limit: int) -> list[Document]:
+        """A brand's cases, most recently active first, after a page's cursor."""
+        return await self._repo.list_for_brand(brand_id, after=after, limit=limit)
