@@ -310,3 +310,23 @@ async def test_a_failing_handler_is_retried_until_it_fires(store: MongoTimerStor
         REGISTRY.get_sample_value("smm_timer_failures_total", {"kind": "flaky"})
         == failures_before + 3
     )
+
+
+async def test_purge_deletes_only_fired_timers_due_before_the_cutoff(
+    store: MongoTimerStore,
+) -> None:
+    now = datetime.now(UTC)
+    handled: list[str] = []
+
+    async def handler(timer: FiredTimer) -> None:
+        handled.append(timer.key)
+
+    await store.schedule(key="fired-old", due_at=now - timedelta(days=10), kind="k", payload={})
+    await store.schedule(key="pending-old", due_at=now + timedelta(days=10), kind="k", payload={})
+    loop = TimerLoop(store, handler=handler, owner_id="purger", retain_fired_s=None)
+    assert await loop.run_due() == 1
+    assert handled == ["fired-old"]
+    assert await store.purge_fired(due_before=now - timedelta(days=11)) == 0
+    assert await store.purge_fired(due_before=now - timedelta(days=7)) == 1
+    assert await store.get(key="fired-old") is None
+    assert await store.get(key="pending-old") is not None

@@ -591,3 +591,34 @@ async def test_metrics_count_fired_timers_and_their_lateness(
     assert sample("smm_timers_fired_total") == fired_before + 1
     assert sample("smm_timer_lateness_seconds_count") == count_before + 1
     assert sample("smm_timer_lateness_seconds_sum") == pytest.approx(sum_before + 2)
+
+
+async def test_fired_records_are_purged_after_the_retention(
+    store: InMemoryTimerStore, clock: ManualClock
+) -> None:
+    handler = Recorder()
+    loop = TimerLoop(store, handler=handler, owner_id="a", clock=clock, retain_fired_s=86_400)
+    await store.schedule(key="old", due_at=clock.now(), kind="k", payload={})
+    await store.schedule(key="later", due_at=clock.now() + 2 * 86_400 * S, kind="k", payload={})
+    assert await loop.run_due() == 1
+    assert (
+        await store.get(key="old")
+    ) is not None  # fired, kept: a replayed schedule stays a no-op
+    assert await loop.purge_fired() == 0  # not older than a day yet
+    clock.advance(86_400 * S + S)
+    assert await loop.purge_fired() == 1
+    assert await store.get(key="old") is None
+    later = await store.get(key="later")
+    assert later is not None
+    assert later.state is TimerState.PENDING  # armed timers are never purged
+
+
+async def test_no_retention_keeps_fired_records(
+    store: InMemoryTimerStore, clock: ManualClock
+) -> None:
+    loop = TimerLoop(store, handler=Recorder(), owner_id="a", clock=clock, retain_fired_s=None)
+    await store.schedule(key="old", due_at=clock.now(), kind="k", payload={})
+    await loop.run_due()
+    clock.advance(365 * 86_400 * S)
+    assert await loop.purge_fired() == 0
+    assert await store.get(key="old") is not None

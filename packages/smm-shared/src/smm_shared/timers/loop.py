@@ -147,6 +147,8 @@ class TimerLoop:
         claim_batch: int = 32,
         backoff: Backoff | None = None,
         drain_timeout_s: float = 5.0,
+        retain_fired_s: float | None = 7 * 86_400,
+        purge_interval_s: float = 3_600,
     ) -> None:
         if not owner_id:
             raise ValueError("owner_id must identify this replica")
@@ -170,6 +172,10 @@ class TimerLoop:
         self.claim_batch = claim_batch
         self.backoff = backoff or Backoff()
         self.drain_timeout_s = drain_timeout_s
+        #: Fired records older than this are deleted (None keeps them forever).
+        self.retain_fired_s = retain_fired_s
+        self.purge_interval_s = purge_interval_s
+        self._purger: asyncio.Task[None] | None = None
         self._handler = handler
         self._clock = clock
         self._wake = asyncio.Event()
@@ -203,6 +209,8 @@ class TimerLoop:
         self._stopping = False
         self._unsubscribe = self.store.subscribe(self._on_schedule)
         self._main = asyncio.create_task(self._run(), name=f"timer-loop:{self.owner_id}")
+        if self.retain_fired_s is not None:
+            self._purger = asyncio.create_task(self._purge_forever(), name="timer-purge")
 
     async def stop(self) -> None:
         """Stop claiming, let running handlers finish (up to ``drain_timeout_s``), release the rest."""
@@ -210,6 +218,7 @@ class TimerLoop:
             return
         self._stopping = True
         self._wake.set()
+        await self._stop_purger()
         with contextlib.suppress(asyncio.CancelledError):
             await self._main
         self._main = None
@@ -220,6 +229,7 @@ class TimerLoop:
 
     async def abandon(self) -> None:
         """Stop at once and record nothing, as a crash would: claims wait for their lease to expire."""
+        await self._stop_purger()
         tasks = [t for t in (self._main, *self._tasks, self._writer.task) if t is not None]
         for task in tasks:
             task.cancel()
@@ -388,6 +398,32 @@ class TimerLoop:
                         "could not release %d timers; their leases will expire", len(unfinished)
                     )
         await self._writer.flush()
+
+    async def purge_fired(self) -> int:
+        """Delete fired records older than ``retain_fired_s``; returns how many."""
+        if self.retain_fired_s is None:
+            return 0
+        cutoff = self._clock.now() - timedelta(seconds=self.retain_fired_s)
+        purged = await self.store.purge_fired(due_before=cutoff)
+        if purged:
+            logger.info("purged %d fired timers due before %s", purged, cutoff.isoformat())
+        return purged
+
+    async def _purge_forever(self) -> None:
+        # Fired records keep replays of schedule() idempotent for a while, then go: without
+        # this the collection would grow with every deadline ever set.
+        while True:
+            try:
+                await self.purge_fired()
+            except Exception:
+                logger.warning("purging fired timers failed; retrying later", exc_info=True)
+            await self._clock.sleep(self.purge_interval_s)
+
+    async def _stop_purger(self) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+            await asyncio.gather(self._purger, return_exceptions=True)
+            self._purger = None
 
     def _forget_listener(self) -> None:
         if self._unsubscribe is not None:

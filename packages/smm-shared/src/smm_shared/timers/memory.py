@@ -146,6 +146,16 @@ class InMemoryTimerStore:
         armed = [r.run_ms for r in self._records.values() if r.run_ms is not None]
         return from_ms(min(armed)) if armed else None
 
+    async def purge_fired(self, *, due_before: datetime) -> int:
+        """Delete fired timers whose deadline is before ``due_before``; returns how many."""
+        cutoff = to_ms(due_before)
+        gone = [
+            k for k, r in self._records.items() if r.state is TimerState.FIRED and r.due_ms < cutoff
+        ]
+        for key in gone:
+            del self._records[key]
+        return len(gone)
+
     async def complete(self, *, completions: Sequence[Completion]) -> int:
         """Record handler outcomes; returns how many still held their claim (the rest are stale)."""
         applied = 0

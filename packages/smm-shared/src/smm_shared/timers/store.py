@@ -103,6 +103,10 @@ class TimerStore(Protocol):
         """Call ``listener(due_at)`` whenever this process arms a timer; returns unsubscribe."""
         ...
 
+    async def purge_fired(self, *, due_before: datetime) -> int:
+        """Delete fired timers whose deadline is before ``due_before``; returns how many."""
+        ...
+
 
 # Reads rebuild every time from the integer fields. The datetime fields are written for
 # people and MongoDB tooling only: nx-27017 0.8.1 stores a datetime written by an update
@@ -307,6 +311,13 @@ class MongoTimerStore:
         async for doc in cursor:
             return from_ms(int(doc["run_ms"]))
         return None
+
+    async def purge_fired(self, *, due_before: datetime) -> int:
+        """Delete fired timers whose deadline is before ``due_before``; returns how many."""
+        result = await self.collection.delete_many(
+            {"state": FIRED, "due_ms": {"$lt": to_ms(due_before)}}
+        )
+        return int(result.deleted_count)
 
     async def complete(self, *, completions: Sequence[Completion]) -> int:
         """Record handler outcomes; returns how many still held their claim (the rest are stale)."""
