@@ -33,10 +33,13 @@ from smm_shared.events import (
     CaseMentionAdded,
     CaseOpened,
     Contract,
+    EngagementObserved,
     Event,
     Mention,
+    MentionDeleted,
     MentionKind,
     MentionReceived,
+    MentionUpdated,
     Network,
     Sentiment,
     cloudevent_headers,
@@ -106,6 +109,43 @@ SAMPLES: dict[type[Event], list[Callable[[], Event]]] = {
         lambda: CaseMentionAdded(
             brand_id="b1", case_id="c1", conversation_key="x:1", mention_id="m-2", mention_count=2
         )
+    ],
+    MentionUpdated: [
+        lambda: MentionUpdated(brand_id="b1", mention=_mention()),
+        lambda: MentionUpdated(
+            brand_id="b1",
+            mention=_full_mention(),
+            changed=("text", "sentiment"),
+            previous_text="before",
+        ),
+    ],
+    MentionDeleted: [
+        lambda: MentionDeleted(
+            brand_id="b1",
+            mention_id="m-1",
+            network=Network.VK,
+            native_id="wall-1_2_r3",
+            conversation_key="vk:wall-1_2",
+            deleted_at=T0,
+            deleted_by="moderator",
+        )
+    ],
+    EngagementObserved: [
+        lambda: EngagementObserved(
+            brand_id="b1", network=Network.VK, native_post_id="wall-1_2", observed_at=T0
+        ),
+        lambda: EngagementObserved(
+            brand_id="b1",
+            network=Network.INSTAGRAM,
+            native_post_id="179",
+            url="https://www.instagram.com/p/abc/",
+            observed_at=T0,
+            likes=10,
+            comments=2,
+            shares=1,
+            views=300,
+            clicks=4,
+        ),
     ],
 }
 

@@ -20,7 +20,7 @@ from opentelemetry import propagate, trace
 from prometheus_client import Counter
 from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from smm_shared.config import MongoSettings
 from smm_shared.events import Event, new_ulid
@@ -310,3 +310,57 @@ class OutboxRelay:
                 await self.send(message)
         finally:
             otel_context.detach(token)
+
+
+# ---------------------------------------------------------------------------- group commit
+
+
+@dataclass
+class InsertBatcher:
+    """Group commit: concurrent ``insert()`` calls share one ``insert_many`` round trip.
+
+    Each caller waits until its own document is stored (or learns it was a duplicate), so
+    a webhook can be acknowledged only once its payload is durable, without paying one
+    round trip per request (one ``insert_one`` per request caps nx-27017 at ~340/s on disk).
+    """
+
+    collection: Collection
+    max_batch: int = 500
+    _queue: list[tuple[Document, asyncio.Future[bool]]] = field(default_factory=list, init=False)
+    _flusher: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def insert(self, doc: Document) -> bool:
+        """Store ``doc``; True when inserted, False when its ``_id`` or a unique key exists."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((doc, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(
+                self._flush(), name=f"group-commit:{self.collection.name}"
+            )
+        return await future
+
+    async def _flush(self) -> None:
+        # While one batch is being written, the next accumulates: batch size follows load.
+        while self._queue:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            try:
+                await self.collection.insert_many([d for d, _ in batch], ordered=False)
+                duplicates: set[int] = set()
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                duplicates = {e["index"] for e in errors if e.get("code") == 11000}
+                others = [e for e in errors if e.get("code") != 11000]
+                if others:
+                    failure = OperationFailure(f"insert failed: {others[0].get('errmsg')}")
+                    failed = {e["index"] for e in others}
+                    for i, (_, future) in enumerate(batch):
+                        if i in failed and not future.done():
+                            future.set_exception(failure)
+            except Exception as exc:  # handed to every waiting caller
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for i, (_, future) in enumerate(batch):
+                if not future.done():
+                    future.set_result(i not in duplicates)

@@ -22,7 +22,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smm_shared.auth import TokenVerifier
 from smm_shared.config import BaseServiceSettings
@@ -221,7 +221,7 @@ def new_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = None
     install_error_handlers(app)
-    app.add_middleware(BaseHTTPMiddleware, dispatch=_measure_http)
+    app.add_middleware(HttpMetricsMiddleware)
 
     def current(request_app: FastAPI = app) -> Runtime | None:
         return getattr(request_app.state, "runtime", None)
@@ -230,17 +230,35 @@ def new_service_app(
     return app
 
 
-async def _measure_http(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    # The route template, not the raw path: ids would explode the label set.
-    template = getattr(route, "path", "unmatched")
-    if template not in {"/metrics", "/health/live", "/health/ready"}:
-        HTTP_SECONDS.labels(request.method, template, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-    return response
+class HttpMetricsMiddleware:
+    """Request latency by route template, as plain ASGI (no task per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Time the request; label it with its route template and status."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            # The route template, not the raw path: ids would explode the label set.
+            template = getattr(scope.get("route"), "path", "unmatched")
+            if template not in {"/metrics", "/health/live", "/health/ready"}:
+                HTTP_SECONDS.labels(scope["method"], template, str(status)).observe(
+                    time.perf_counter() - started
+                )
 
 
 def runtime_of(request: Request) -> Runtime:

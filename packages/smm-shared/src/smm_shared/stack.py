@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from smm_shared.auth import ensure_dev_keys
 from smm_shared.config import KafkaSettings
 from smm_shared.events import ALL_TOPICS
@@ -42,6 +44,17 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "kafka": 9092,
     "mongo": 27017,
 }
+
+
+def ensure_secrets_key(keys_dir: Path) -> str:
+    """The local stack's key for connector secrets (``keys/secrets.key``, 0600), made once."""
+    path = keys_dir / "secrets.key"
+    if not path.exists():
+        keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(Fernet.generate_key().decode())
+    return path.read_text().strip()
 
 
 class PortInUseError(StartupError):
@@ -132,6 +145,8 @@ class Stack:
                 "OTEL_SERVICE_NAME": f"smm-{service}",
             }
         )
+        if service == "ingest":
+            env["SMM_SECRETS_KEY"] = ensure_secrets_key(cfg.keys_dir)
         if service == "console":
             for other in ("ingest", "responder", "publisher", "analytics"):
                 if other in cfg.ports:

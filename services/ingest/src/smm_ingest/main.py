@@ -7,9 +7,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from smm_ingest.adapters.connectors_repo import ConnectorRepository
+from smm_ingest.adapters.enrichment.language import LinguaDetector
+from smm_ingest.adapters.enrichment.sentiment import build_sentiment
 from smm_ingest.adapters.mentions_repo import MentionRepository
+from smm_ingest.adapters.raw_store import RawEventStore
+from smm_ingest.adapters.secrets import SecretBox
+from smm_ingest.api.connectors import router as connectors_router
 from smm_ingest.api.mentions import router as mentions_router
+from smm_ingest.api.webhooks import router as webhooks_router
+from smm_ingest.services.enrichment import Enricher
 from smm_ingest.services.mentions import MentionService
+from smm_ingest.services.pipeline import MentionIngestor, RawProcessor
+from smm_ingest.services.webhooks import PARSERS, WebhookService
 from smm_ingest.settings import IngestSettings
 from smm_shared.service import new_service_app, open_runtime
 
@@ -18,22 +28,54 @@ SERVICE = "ingest"
 
 def create_app(settings: IngestSettings) -> FastAPI:
     """Build the ingest app; all I/O is opened in the lifespan."""
+    # Models are built here (no I/O but the packaged model files) so a broken model
+    # directory fails start-up with its reason instead of the first mention.
+    detector = LinguaDetector(preload=settings.preload_language_models)
+    sentiment = build_sentiment(settings.sentiment_models_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(settings, service=SERVICE) as runtime:
-            mentions = MentionRepository(runtime.db["mentions"], source=runtime.publisher.source)
-            await mentions.ensure_indexes()
-            relay = runtime.outbox_relay([mentions.collection])
-            app.state.mentions = MentionService(repository=mentions, relay=relay)
-            async with runtime.serving(app):
-                yield
+            db = runtime.db
+            mentions = MentionRepository(
+                db["mentions"], db["engagement"], source=runtime.publisher.source
+            )
+            connectors = ConnectorRepository(db["connectors"])
+            raw = RawEventStore(db["raw_deliveries"], retention_days=settings.raw_retention_days)
+            for repo in (mentions, connectors, raw):
+                await repo.ensure_indexes()
+            relay = runtime.outbox_relay([mentions.collection, mentions.engagement])
+            enricher = Enricher(detector=detector, sentiment=sentiment, rules_for=None)
+            ingestor = MentionIngestor(repository=mentions, enricher=enricher, relay=relay)
+            processor = RawProcessor(
+                raw=raw, connectors=connectors, parsers=PARSERS, ingestor=ingestor
+            )
+            secrets = SecretBox(
+                settings.secrets_key.get_secret_value() if settings.secrets_key else None
+            )
+            app.state.mentions = MentionService(repository=mentions, ingestor=ingestor)
+            app.state.connectors = connectors
+            app.state.secrets = secrets
+            app.state.webhooks = WebhookService(
+                connectors=connectors, secrets=secrets, raw=raw, processor=processor
+            )
+            await processor.start()
+            try:
+                async with runtime.serving(app):
+                    yield
+            finally:
+                await processor.stop()
 
     app = new_service_app(
         service=SERVICE,
         title="SMM ingest",
-        description="Hears mentions on the networks, normalises, dedupes and publishes them.",
+        description=(
+            "Hears mentions on the networks (webhooks), stores every delivery before acknowledging it, "
+            "normalises, dedupes and enriches mentions and publishes them on smm.mentions.v1."
+        ),
         lifespan=lifespan,
     )
+    app.include_router(webhooks_router)
+    app.include_router(connectors_router)
     app.include_router(mentions_router)
     return app

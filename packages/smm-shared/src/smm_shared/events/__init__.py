@@ -13,12 +13,16 @@ from smm_shared.events.base import (
     utcnow,
 )
 from smm_shared.events.cases import CaseEvent, CaseMentionAdded, CaseOpened
+from smm_shared.events.engagement import EngagementObserved
 from smm_shared.events.mentions import (
     Attachment,
     Author,
+    DeletedBy,
     Mention,
+    MentionDeleted,
     MentionKind,
     MentionReceived,
+    MentionUpdated,
     Network,
     Sentiment,
 )
@@ -34,10 +38,14 @@ __all__ = [
     "CaseMentionAdded",
     "CaseOpened",
     "Contract",
+    "DeletedBy",
+    "EngagementObserved",
     "Event",
     "Mention",
+    "MentionDeleted",
     "MentionKind",
     "MentionReceived",
+    "MentionUpdated",
     "Network",
     "Sentiment",
     "TopicSpec",

@@ -109,3 +109,43 @@ class MentionReceived(Event):
     def partition_key(self) -> str:
         """Keyed by conversation so a thread's mentions arrive in order."""
         return self.mention.conversation_key
+
+
+@register
+class MentionUpdated(Event):
+    """A mention was edited on its network (``smm.mention.updated``): the new state in full."""
+
+    event_type = "smm.mention.updated"
+    topic = MENTIONS.name
+
+    mention: Mention
+    #: Which fields changed (e.g. ``text``, ``sentiment``), for consumers that only care about some.
+    changed: tuple[str, ...] = ()
+    #: The text before the edit, when the network or our store knows it.
+    previous_text: str | None = Field(default=None, max_length=100_000)
+
+    def partition_key(self) -> str:
+        """Same key as the mention: edits follow it in order."""
+        return self.mention.conversation_key
+
+
+DeletedBy = Literal["author", "moderator", "network", "unknown"]
+
+
+@register
+class MentionDeleted(Event):
+    """A mention was removed from its network (``smm.mention.deleted``)."""
+
+    event_type = "smm.mention.deleted"
+    topic = MENTIONS.name
+
+    mention_id: str = Field(min_length=1, max_length=64)
+    network: Network
+    native_id: str = Field(min_length=1, max_length=256)
+    conversation_key: str = Field(min_length=3, max_length=512, pattern=r"^[a-z]+:.+$")
+    deleted_at: datetime
+    deleted_by: DeletedBy = "unknown"
+
+    def partition_key(self) -> str:
+        """Same key as the mention."""
+        return self.conversation_key

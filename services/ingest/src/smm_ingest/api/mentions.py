@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from smm_ingest.adapters.mentions_repo import MentionCursor
 from smm_ingest.domain.mentions import MentionDraft
 from smm_ingest.services.mentions import MentionNotFoundError, MentionService
 from smm_shared.auth import (
@@ -20,6 +22,7 @@ from smm_shared.auth import (
 )
 from smm_shared.events import Attachment, Author, Mention, MentionKind, Network
 from smm_shared.http import ApiError
+from smm_shared.mongo import epoch_ms
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"])
 
@@ -97,14 +100,89 @@ async def accept_mention(
     )
 
 
-@router.get("/{mention_id}", response_model=MentionOut)
-async def get_mention(mention_id: str, principal: Reader, service: Service) -> MentionOut:
+class StoredMentionOut(BaseModel):
+    """A stored mention with its state on the network."""
+
+    brand_id: str
+    deleted: bool
+    mention: Mention
+
+
+class MentionPage(BaseModel):
+    """A page of mentions, newest first; pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    items: list[StoredMentionOut]
+    next_cursor: str | None = None
+
+
+@router.get("", response_model=MentionPage)
+async def list_mentions(
+    principal: Reader,
+    service: Service,
+    brand_id: Annotated[str, Query(min_length=1, max_length=64)],
+    network: Network | None = None,
+    kind: MentionKind | None = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    sentiment: Annotated[
+        str | None, Query(pattern="^(positive|neutral|negative|mixed|unknown)$")
+    ] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> MentionPage:
+    """A brand's mentions, newest first, filtered by network, kind, language, sentiment and time."""
+    ensure_brand(principal, brand_id)
+    filters: dict[str, Any] = {}
+    for name, value in (
+        ("network", network),
+        ("kind", kind),
+        ("language", language),
+        ("sentiment", sentiment),
+    ):
+        if value is not None:
+            filters[name] = value.value if isinstance(value, Enum) else value
+    window: dict[str, int] = {}
+    if since is not None:
+        window["$gte"] = epoch_ms(_aware(since))
+    if until is not None:
+        window["$lt"] = epoch_ms(_aware(until))
+    if window:
+        filters["created_ms"] = window
+    try:
+        after = MentionCursor.decode(cursor) if cursor else None
+    except ValueError:
+        raise ApiError(422, "cursor.invalid", "cursor is not one this API returned") from None
+    found = await service.list(brand_id=brand_id, filters=filters, after=after, limit=limit)
+    next_cursor = None
+    if len(found) == limit:
+        last = found[-1].mention
+        next_cursor = MentionCursor(epoch_ms(last.created_at), last.mention_id).encode()
+    return MentionPage(
+        items=[
+            StoredMentionOut(brand_id=m.brand_id, deleted=m.deleted, mention=m.mention)
+            for m in found
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ApiError(
+            422, "request.invalid", "times must carry a time zone (e.g. 2026-11-27T10:00:00Z)"
+        )
+    return value
+
+
+@router.get("/{mention_id}", response_model=StoredMentionOut)
+async def get_mention(mention_id: str, principal: Reader, service: Service) -> StoredMentionOut:
     """One mention of a brand the caller may see."""
     try:
-        brand_id, mention = await service.get(mention_id=mention_id, brands=None)
+        found = await service.get(mention_id=mention_id)
     except MentionNotFoundError:
         raise ApiError(404, "mention.not_found", f"No mention {mention_id}") from None
-    if not principal.can_access(brand_id):
+    if not principal.can_access(found.brand_id):
         # Same answer as a missing one: do not reveal other brands' ids.
         raise ApiError(404, "mention.not_found", f"No mention {mention_id}")
-    return MentionOut(brand_id=brand_id, mention=mention)
+    return StoredMentionOut(brand_id=found.brand_id, deleted=found.deleted, mention=found.mention)

@@ -1,13 +1,15 @@
-"""Use cases of mentions: accept (store durably, then publish via the outbox) and read."""
+"""Use cases of mentions: accept one from the API, read and list them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from smm_ingest.adapters.mentions_repo import MentionRepository
-from smm_ingest.domain.mentions import MentionDraft, natural_key, normalise
-from smm_shared.events import Mention, MentionReceived
-from smm_shared.mongo import OutboxRelay
+from smm_ingest.adapters.mentions_repo import MentionCursor, MentionRepository, StoredMention
+from smm_ingest.domain.mentions import MentionDraft, natural_key
+from smm_ingest.services.pipeline import MentionIngestor
+from smm_shared.events import Mention
 
 
 class MentionNotFoundError(LookupError):
@@ -23,32 +25,33 @@ class Accepted:
 
 
 class MentionService:
-    """Accepts mentions: dedupes by natural key, stores mention and event in one write."""
+    """Accepts mentions through the same pipeline as the networks' deliveries; reads them."""
 
-    def __init__(self, *, repository: MentionRepository, relay: OutboxRelay) -> None:
+    def __init__(self, *, repository: MentionRepository, ingestor: MentionIngestor) -> None:
         self._repo = repository
-        self._relay = relay
+        self._ingestor = ingestor
 
     async def accept(self, *, brand_id: str, draft: MentionDraft) -> Accepted:
         """Store a new mention and queue ``smm.mention.received``; a duplicate is a no-op."""
-        key = natural_key(brand_id, draft.network, draft.native_id)
-        mention = normalise(draft)
-        event = MentionReceived(brand_id=brand_id, mention=mention)
-        # Insert first: a new mention (the common case) costs one round trip; the unique
-        # natural key turns a redelivery into a duplicate-key error, then we read the original.
-        if not await self._repo.insert_new(
-            brand_id=brand_id, natural_key=key, mention=mention, events=[event]
-        ):
-            existing = await self._repo.by_natural_key(key)
-            if existing is None:  # removed between the two calls: report it, never guess
-                raise RuntimeError(f"mention {key} vanished during deduplication")
-            return Accepted(existing[1], created=False)
-        self._relay.notify()
-        return Accepted(mention, created=True)
+        stored = await self._ingestor.store_new(brand_id, [draft], received_at=datetime.now(UTC))
+        if stored:
+            return Accepted(next(iter(stored.values())).mention, created=True)
+        existing = await self._repo.by_natural_key(
+            natural_key(brand_id, draft.network, draft.native_id)
+        )
+        if existing is None:  # removed between the two calls: report it, never guess
+            raise RuntimeError("mention vanished during deduplication")
+        return Accepted(existing.mention, created=False)
 
-    async def get(self, *, mention_id: str, brands: frozenset[str] | None) -> tuple[str, Mention]:
-        """One mention, if its brand is among ``brands`` (None: any brand)."""
+    async def get(self, *, mention_id: str) -> StoredMention:
+        """One mention (the caller checks the brand)."""
         found = await self._repo.get(mention_id)
-        if found is None or (brands is not None and found[0] not in brands):
+        if found is None:
             raise MentionNotFoundError(mention_id)
         return found
+
+    async def list(
+        self, *, brand_id: str, filters: dict[str, Any], after: MentionCursor | None, limit: int
+    ) -> list[StoredMention]:
+        """A brand's mentions, newest first."""
+        return await self._repo.list(brand_id=brand_id, filters=filters, after=after, limit=limit)

@@ -1,0 +1,67 @@
+"""Connectors: one brand's account on one network, and what each kind needs. Pure Python."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from smm_ingest.domain.items import AccountContext
+from smm_shared.events import Network
+
+
+class ConnectorKind(StrEnum):
+    """How we hear a network: the webhook families implemented so far."""
+
+    VK = "vk"  # VK Callback API
+    META = "meta"  # Facebook Pages and Instagram webhooks
+    TELEGRAM = "telegram"  # Telegram Bot API webhook
+
+
+#: Secrets each kind needs before it can accept a delivery.
+REQUIRED_SECRETS: Mapping[ConnectorKind, frozenset[str]] = {
+    ConnectorKind.VK: frozenset({"secret"}),
+    ConnectorKind.META: frozenset({"app_secret", "verify_token"}),
+    ConnectorKind.TELEGRAM: frozenset({"secret_token"}),
+}
+
+
+class ConnectorError(ValueError):
+    """A connector is not usable as configured; ``code`` is stable for APIs."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    """A configured connector (secrets are references, never values)."""
+
+    id: str
+    brand_id: str
+    kind: ConnectorKind
+    name: str
+    config: Mapping[str, Any]
+    secret_names: frozenset[str] = field(default_factory=frozenset)
+    enabled: bool = True
+
+    def missing_secrets(self) -> frozenset[str]:
+        """Secrets this kind requires that are not configured."""
+        return REQUIRED_SECRETS[self.kind] - self.secret_names
+
+    def account_context(self, network: Network) -> AccountContext:
+        """Our own ids on ``network``, so parsers can tell our posts from mentions."""
+        own: set[str] = set()
+        if self.kind is ConnectorKind.VK:
+            group = str(self.config.get("group_id", "")).lstrip("-")
+            if group:
+                own |= {group, f"-{group}"}
+        elif self.kind is ConnectorKind.META:
+            own |= {str(i) for i in self.config.get("page_ids", [])}
+            own |= {str(i) for i in self.config.get("instagram_account_ids", [])}
+        elif self.kind is ConnectorKind.TELEGRAM and self.config.get("bot_id"):
+            own.add(str(self.config["bot_id"]))
+        return AccountContext(network=network, own_ids=frozenset(own))
