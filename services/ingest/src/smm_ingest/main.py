@@ -12,9 +12,11 @@ from smm_ingest.adapters.enrichment.language import LinguaDetector
 from smm_ingest.adapters.enrichment.sentiment import build_sentiment
 from smm_ingest.adapters.mentions_repo import MentionRepository
 from smm_ingest.adapters.raw_store import RawEventStore
+from smm_ingest.adapters.rules_repo import KeywordRuleRepository
 from smm_ingest.adapters.secrets import SecretBox
 from smm_ingest.api.connectors import router as connectors_router
 from smm_ingest.api.mentions import router as mentions_router
+from smm_ingest.api.rules import router as rules_router
 from smm_ingest.api.webhooks import router as webhooks_router
 from smm_ingest.services.enrichment import Enricher
 from smm_ingest.services.mentions import MentionService
@@ -42,10 +44,11 @@ def create_app(settings: IngestSettings) -> FastAPI:
             )
             connectors = ConnectorRepository(db["connectors"])
             raw = RawEventStore(db["raw_deliveries"], retention_days=settings.raw_retention_days)
-            for repo in (mentions, connectors, raw):
+            rules = KeywordRuleRepository(db["keyword_rules"])
+            for repo in (mentions, connectors, raw, rules):
                 await repo.ensure_indexes()
             relay = runtime.outbox_relay([mentions.collection, mentions.engagement])
-            enricher = Enricher(detector=detector, sentiment=sentiment, rules_for=None)
+            enricher = Enricher(detector=detector, sentiment=sentiment, rules_for=rules.rules_for)
             ingestor = MentionIngestor(repository=mentions, enricher=enricher, relay=relay)
             processor = RawProcessor(
                 raw=raw, connectors=connectors, parsers=PARSERS, ingestor=ingestor
@@ -55,6 +58,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             )
             app.state.mentions = MentionService(repository=mentions, ingestor=ingestor)
             app.state.connectors = connectors
+            app.state.rules = rules
             app.state.secrets = secrets
             app.state.webhooks = WebhookService(
                 connectors=connectors, secrets=secrets, raw=raw, processor=processor
@@ -77,5 +81,6 @@ def create_app(settings: IngestSettings) -> FastAPI:
     )
     app.include_router(webhooks_router)
     app.include_router(connectors_router)
+    app.include_router(rules_router)
     app.include_router(mentions_router)
     return app
