@@ -8,10 +8,13 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
+from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.localstack import LOCALHOST, free_port
 from smm_shared.stack import DEFAULT_PORTS
 
@@ -97,8 +100,31 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
         assert f"http://127.0.0.1:{ports['console']}/" in out
         assert "smm token --role admin --brand demo" in out
         assert "8 mentions posted, 0 already there" in out
+        assert "Simulator: signed VK, Facebook, Instagram and Telegram webhooks" in out
         children = _children(proc.pid)
-        assert len(children) >= 7  # broker, database and five services
+        assert len(children) >= 8  # broker, database, five services and the simulator
+        # The simulator's signed webhooks fill the demo brand's mentions beyond the seed.
+        token = issue_token(
+            key=load_signing_key(data_dir / "keys"),
+            subject="t",
+            roles=[Role.VIEWER],
+            brands=["demo"],
+            ttl=timedelta(minutes=5),
+            issuer="smm-local",
+            audience="smm-platform",
+        )
+        deadline = time.monotonic() + 90
+        count = 0
+        while time.monotonic() < deadline and count <= 8:
+            response = httpx.get(
+                f"http://127.0.0.1:{ports['ingest']}/v1/mentions",
+                params={"brand_id": "demo", "limit": 200},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+            count = len(response.json()["items"])
+            time.sleep(1)
+        assert count > 8, "the simulator added no mention within 90 s"
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
     finally:

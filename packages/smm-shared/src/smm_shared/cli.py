@@ -1,4 +1,5 @@
-"""The ``smm`` command: ``smm dev`` runs the local stack, ``smm token`` prints an API token."""
+"""The ``smm`` command: ``smm dev`` runs the local stack, ``smm token`` prints an API token,
+``smm simulate`` plays the networks' webhooks into ingest."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from types import FrameType
 
 from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.auth.cli import add_token_command, default_data_dir
-from smm_shared.localstack import StartupError
+from smm_shared.localstack import ManagedProcess, StartupError
+from smm_shared.simulator.cli import add_simulate_command
 from smm_shared.stack import DEFAULT_PORTS, SERVICES, Stack, StackConfig
 
 
@@ -47,6 +49,7 @@ def _dev(args: argparse.Namespace) -> int:
     )
     stack = Stack(config)
     stopping = threading.Event()
+    simulator: ManagedProcess | None = None
 
     def on_signal(signum: int, _: FrameType | None) -> None:
         stopping.set()
@@ -62,8 +65,16 @@ def _dev(args: argparse.Namespace) -> int:
         _print_banner(config, elapsed)
         if not args.no_demo:
             _seed_demo(config)
+            if args.simulate_rate > 0:
+                simulator = _start_simulator(config, args.simulate_rate)
         print("Press Ctrl-C to stop.", flush=True)
         while not stopping.is_set():
+            if simulator is not None and not simulator.alive():
+                print(
+                    f"\nThe simulator stopped; last log lines:\n{simulator.log_tail()}",
+                    file=sys.stderr,
+                )
+                simulator = None
             for name, proc in list(stack.processes.items()):
                 if not proc.alive():
                     print(
@@ -80,9 +91,34 @@ def _dev(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("\nStopping ...", flush=True)
+        if simulator is not None:
+            simulator.stop()
         stack.stop()
         print("Stopped.", flush=True)
     return 0
+
+
+def _start_simulator(config: StackConfig, rate: float) -> ManagedProcess:
+    """Play the demo brand's networks into ingest at a gentle rate, in the background."""
+    argv = [
+        sys.executable,
+        "-m",
+        "smm_shared.cli",
+        "simulate",
+        "--ingest-url",
+        config.url("ingest"),
+        "--data-dir",
+        str(config.data_dir),
+        "--rate",
+        str(rate),
+    ]
+    proc = ManagedProcess("simulator", argv, config.log_dir / "simulator.log").start()
+    print(
+        f"Simulator: signed VK, Facebook, Instagram and Telegram webhooks for 'demo' at {rate}/s "
+        f"(log: {config.log_dir / 'simulator.log'}; --simulate-rate 0 turns it off).",
+        flush=True,
+    )
+    return proc
 
 
 def _print_banner(config: StackConfig, elapsed: float) -> None:
@@ -133,9 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--data-dir", type=Path, default=default_data_dir(), help="local state (default .data)"
     )
-    dev.add_argument("--no-demo", action="store_true", help="do not post the demo mentions")
+    dev.add_argument("--no-demo", action="store_true", help="no demo mentions and no simulator")
+    dev.add_argument(
+        "--simulate-rate",
+        type=float,
+        default=float(os.environ.get("SMM_SIMULATE_RATE", "0.5")),
+        help="webhooks per second the network simulator plays for the demo brand (0: off; default 0.5)",
+    )
     dev.set_defaults(func=_dev)
     add_token_command(sub)
+    add_simulate_command(sub)
     return parser
 
 

@@ -171,7 +171,9 @@ class Stack:
             # Topics first, once: services then find them and never race to create them.
             # On a thread of its own: start() may be called from code running an event loop.
             with ThreadPoolExecutor(max_workers=1) as one:
-                topics = ensure_topics(KafkaSettings(bootstrap_servers=self.bootstrap_servers), ALL_TOPICS)
+                topics = ensure_topics(
+                    KafkaSettings(bootstrap_servers=self.bootstrap_servers), ALL_TOPICS
+                )
                 one.submit(asyncio.run, topics).result()
             for service in cfg.services:
                 self.processes[service] = start_service(
