@@ -13,7 +13,7 @@ from smm_ingest.adapters.secrets import SecretBox, SecretUnavailableError
 from smm_ingest.domain.connectors import REQUIRED_SECRETS, ConnectorKind
 from smm_shared.auth import Permission, Principal, ensure_brand, require_permission
 from smm_shared.http import ApiError
-from smm_shared.mongo import Document, new_id
+from smm_shared.mongo import Document, from_epoch_ms, new_id
 
 router = APIRouter(prefix="/v1/connectors", tags=["connectors"])
 
@@ -57,10 +57,23 @@ class TelegramConfig(BaseModel):
     bot_username: str | None = Field(default=None, max_length=64)
 
 
+class TelegramPollConfig(BaseModel):
+    """Telegram bot read with getUpdates; ``api_base_url`` for a self-hosted Bot API server."""
+
+    model_config = ConfigDict(extra="forbid")
+    bot_id: str | None = Field(default=None, max_length=32)
+    bot_username: str | None = Field(default=None, max_length=64)
+    api_base_url: str = Field(
+        default="https://api.telegram.org", pattern=r"^https?://[^\s]+$", max_length=300
+    )
+    poll_timeout_s: int = Field(default=25, ge=1, le=50)
+
+
 CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.VK: VkConfig,
     ConnectorKind.META: MetaConfig,
     ConnectorKind.TELEGRAM: TelegramConfig,
+    ConnectorKind.TELEGRAM_POLL: TelegramPollConfig,
 }
 
 
@@ -106,7 +119,10 @@ class ConnectorOut(BaseModel):
     secrets: dict[str, SecretOut]
     missing_secrets: list[str]
     enabled: bool
-    webhook_path: str
+    #: Where the network delivers (webhook kinds); None for kinds that poll.
+    webhook_path: str | None
+    #: How polling goes (poll kinds): state, last error, last success, items so far.
+    poll_status: dict[str, Any] | None = None
 
 
 def _repo(request: Request) -> ConnectorRepository:
@@ -124,7 +140,18 @@ Box = Annotated[SecretBox, Depends(_box)]
 Admin = Annotated[Principal, Depends(require_permission(Permission.SETTINGS_WRITE))]
 
 
-def _out(doc: Document) -> ConnectorOut:
+def _poll_status(state: Document | None) -> dict[str, Any]:
+    if state is None:
+        return {"state": "starting"}
+    out: dict[str, Any] = {"state": state.get("state", "starting"), "items": state.get("items", 0)}
+    if "last_error" in state:
+        out["last_error"] = state["last_error"]
+    if "last_success_ms" in state:
+        out["last_success_at"] = from_epoch_ms(state["last_success_ms"]).isoformat()
+    return out
+
+
+def _out(doc: Document, state: Document | None = None) -> ConnectorOut:
     connector = to_connector(doc)
     secrets = {
         name: SecretOut(source="env", env=stored["env"])
@@ -141,7 +168,10 @@ def _out(doc: Document) -> ConnectorOut:
         secrets=secrets,
         missing_secrets=sorted(connector.missing_secrets()),
         enabled=connector.enabled,
-        webhook_path=f"/v1/webhooks/{connector.kind.value}/{connector.id}",
+        webhook_path=None
+        if connector.polls
+        else f"/v1/webhooks/{connector.kind.value}/{connector.id}",
+        poll_status=_poll_status(state) if connector.polls else None,
     )
 
 
@@ -206,9 +236,13 @@ async def list_connectors(
 
 
 @router.get("/{connector_id}", response_model=ConnectorOut)
-async def get_connector(connector_id: str, principal: Admin, repo: Repo) -> ConnectorOut:
-    """One connector."""
-    return _out(await _owned(repo, principal, connector_id))
+async def get_connector(
+    connector_id: str, principal: Admin, repo: Repo, request: Request
+) -> ConnectorOut:
+    """One connector, with how its polling goes."""
+    doc = await _owned(repo, principal, connector_id)
+    state = await request.app.state.poll_state.get(connector_id)
+    return _out(doc, state)
 
 
 @router.patch("/{connector_id}", response_model=ConnectorOut)

@@ -17,6 +17,7 @@ class ConnectorKind(StrEnum):
     VK = "vk"  # VK Callback API
     META = "meta"  # Facebook Pages and Instagram webhooks
     TELEGRAM = "telegram"  # Telegram Bot API webhook
+    TELEGRAM_POLL = "telegram_poll"  # Telegram Bot API getUpdates long polling
 
 
 #: Secrets each kind needs before it can accept a delivery.
@@ -24,7 +25,11 @@ REQUIRED_SECRETS: Mapping[ConnectorKind, frozenset[str]] = {
     ConnectorKind.VK: frozenset({"secret"}),
     ConnectorKind.META: frozenset({"app_secret", "verify_token"}),
     ConnectorKind.TELEGRAM: frozenset({"secret_token"}),
+    ConnectorKind.TELEGRAM_POLL: frozenset({"bot_token"}),
 }
+
+#: Kinds that poll the network instead of receiving webhooks.
+POLL_KINDS: frozenset[str] = frozenset({ConnectorKind.TELEGRAM_POLL.value})
 
 
 class ConnectorError(ValueError):
@@ -48,6 +53,11 @@ class Connector:
     secret_names: frozenset[str] = field(default_factory=frozenset)
     enabled: bool = True
 
+    @property
+    def polls(self) -> bool:
+        """Whether this connector polls the network (no webhook)."""
+        return self.kind.value in POLL_KINDS
+
     def missing_secrets(self) -> frozenset[str]:
         """Secrets this kind requires that are not configured."""
         return REQUIRED_SECRETS[self.kind] - self.secret_names
@@ -62,6 +72,8 @@ class Connector:
         elif self.kind is ConnectorKind.META:
             own |= {str(i) for i in self.config.get("page_ids", [])}
             own |= {str(i) for i in self.config.get("instagram_account_ids", [])}
-        elif self.kind is ConnectorKind.TELEGRAM and self.config.get("bot_id"):
+        elif self.kind in (ConnectorKind.TELEGRAM, ConnectorKind.TELEGRAM_POLL) and self.config.get(
+            "bot_id"
+        ):
             own.add(str(self.config["bot_id"]))
         return AccountContext(network=network, own_ids=frozenset(own))

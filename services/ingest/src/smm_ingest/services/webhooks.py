@@ -52,6 +52,8 @@ PARSERS: Mapping[str, Parser] = {
     ConnectorKind.VK.value: _parse_vk,
     ConnectorKind.META.value: _parse_meta,
     ConnectorKind.TELEGRAM.value: _parse_telegram,
+    # getUpdates returns the same Update objects the webhook receives.
+    ConnectorKind.TELEGRAM_POLL.value: _parse_telegram,
 }
 
 

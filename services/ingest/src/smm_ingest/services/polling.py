@@ -1,0 +1,240 @@
+"""Poll connectors: one runner per connector, one replica at a time, never losing an item."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from prometheus_client import Counter
+
+from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
+from smm_ingest.adapters.poll_state_repo import PollStateRepository
+from smm_ingest.domain.connectors import POLL_KINDS, Connector
+from smm_ingest.domain.items import ParsedItem, PayloadError
+from smm_ingest.domain.polling import (
+    Backoff,
+    PermanentPollError,
+    PollResult,
+    RateLimitedError,
+    TransientPollError,
+    rate_limit_delay,
+)
+from smm_ingest.services.pipeline import MentionIngestor, Parser
+from smm_shared.mongo import Document, epoch_ms, new_id
+
+logger = logging.getLogger(__name__)
+
+POLLS = Counter(
+    "smm_ingest_polls_total", "Polls by connector kind and outcome", ["kind", "outcome"]
+)
+PERMANENT_RETRY_S = 300.0
+
+
+class Poller(Protocol):
+    """One network client: a poll from a cursor."""
+
+    async def poll(self, cursor: str | None) -> PollResult:
+        """Fetch what is new since ``cursor``."""
+        ...
+
+
+PollerFactory = Callable[[Connector, Document], Awaitable[Poller]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class PollRunner:
+    """Polls one connector while this replica holds its lease; stores items before advancing."""
+
+    def __init__(
+        self,
+        *,
+        connector: Connector,
+        poller: Poller,
+        parser: Parser,
+        ingestor: MentionIngestor,
+        state: PollStateRepository,
+        owner: str,
+        lease_s: float = 60.0,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.connector = connector
+        self._poller = poller
+        self._parser = parser
+        self._ingestor = ingestor
+        self._state = state
+        self._owner = owner
+        self._lease_ms = int(lease_s * 1000)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._backoff = Backoff(rng=self._rng)
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        try:
+            while True:
+                await self._sleep(await self.step())
+        finally:
+            with contextlib.suppress(Exception):
+                await self._state.release(self.connector.id, owner=self._owner)
+
+    async def step(self) -> float:
+        """One poll (if we hold the lease); returns how long to wait before the next."""
+        kind = self.connector.kind.value
+        now_ms = epoch_ms(datetime.now(UTC))
+        held = await self._state.acquire(
+            self.connector.id, owner=self._owner, now_ms=now_ms, lease_ms=self._lease_ms
+        )
+        if held is None:
+            POLLS.labels(kind, "held_elsewhere").inc()
+            return self._lease_ms / 3000 * self._rng.uniform(0.8, 1.2)
+        cursor = held.get("cursor")
+        try:
+            result = await self._poller.poll(cursor)
+        except RateLimitedError as exc:
+            POLLS.labels(kind, "rate_limited").inc()
+            await self._state.failed(
+                self.connector.id,
+                owner=self._owner,
+                state="rate_limited",
+                error=str(exc),
+                now_ms=now_ms,
+            )
+            return rate_limit_delay(exc.retry_after_s, self._rng)
+        except TransientPollError as exc:
+            POLLS.labels(kind, "transient_error").inc()
+            await self._state.failed(
+                self.connector.id,
+                owner=self._owner,
+                state="retrying",
+                error=str(exc),
+                now_ms=now_ms,
+            )
+            return self._backoff.next_delay()
+        except PermanentPollError as exc:
+            POLLS.labels(kind, "failed").inc()
+            logger.error("connector %s cannot poll: %s", self.connector.id, exc)
+            await self._state.failed(
+                self.connector.id, owner=self._owner, state="failed", error=str(exc), now_ms=now_ms
+            )
+            return PERMANENT_RETRY_S
+        items: list[ParsedItem] = []
+        for payload in result.payloads:
+            try:
+                items.extend(self._parser(payload, self.connector).items)
+            except PayloadError as exc:
+                # One unreadable item must not block the ones after it: log it, go on.
+                logger.warning(
+                    "connector %s: skipped an unreadable item: %s", self.connector.id, exc.code
+                )
+                POLLS.labels(kind, "unreadable_item").inc()
+        if items:
+            await self._ingestor.apply(
+                self.connector.brand_id, items, received_at=datetime.now(UTC)
+            )
+        # Only now is it safe to move on: a crash before this line re-fetches, and dedupe absorbs it.
+        advanced = await self._state.advance(
+            self.connector.id,
+            owner=self._owner,
+            cursor=result.next_cursor,
+            items=len(items),
+            now_ms=epoch_ms(datetime.now(UTC)),
+            lease_ms=self._lease_ms,
+        )
+        POLLS.labels(kind, "ok" if advanced else "lease_lost").inc()
+        self._backoff.reset()
+        return result.wait_s
+
+
+class PollerManager:
+    """Keeps one runner per enabled poll connector in this replica, following the connectors' changes."""
+
+    def __init__(
+        self,
+        *,
+        connectors: ConnectorRepository,
+        state: PollStateRepository,
+        ingestor: MentionIngestor,
+        factories: Mapping[str, PollerFactory],
+        parsers: Mapping[str, Parser],
+        reconcile_interval_s: float = 5.0,
+    ) -> None:
+        self._connectors = connectors
+        self._state = state
+        self._ingestor = ingestor
+        self._factories = factories
+        self._parsers = parsers
+        self._interval = reconcile_interval_s
+        self._owner = f"ingest-{new_id()}"
+        self._runners: dict[str, tuple[str, asyncio.Task[None]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start following the connectors."""
+        self._task = asyncio.create_task(self._loop(), name="poller-manager")
+
+    async def stop(self) -> None:
+        """Stop every runner (their leases are released for other replicas)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for connector_id in list(self._runners):
+            await self._stop_runner(connector_id)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.reconcile()
+            except Exception:
+                logger.warning("poll connectors not reconciled; retrying", exc_info=True)
+            await asyncio.sleep(self._interval)
+
+    async def reconcile(self) -> None:
+        """Start runners for new or changed poll connectors, stop those removed or disabled."""
+        wanted: dict[str, Document] = {}
+        async for doc in self._connectors.collection.find({"kind": {"$in": sorted(POLL_KINDS)}}):
+            if doc.get("enabled", True):
+                wanted[doc["_id"]] = doc
+        for connector_id in list(self._runners):
+            current = wanted.get(connector_id)
+            if current is None or _fingerprint(current) != self._runners[connector_id][0]:
+                await self._stop_runner(connector_id)
+        for connector_id, wanted_doc in wanted.items():
+            if connector_id not in self._runners:
+                await self._start_runner(wanted_doc)
+
+    async def _start_runner(self, doc: Document) -> None:
+        connector = to_connector(doc)
+        try:
+            poller = await self._factories[connector.kind.value](connector, doc)
+        except Exception as exc:
+            logger.error("connector %s cannot start polling: %s", connector.id, exc)
+            return
+        runner = PollRunner(
+            connector=connector,
+            poller=poller,
+            parser=self._parsers[connector.kind.value],
+            ingestor=self._ingestor,
+            state=self._state,
+            owner=self._owner,
+        )
+        task = asyncio.create_task(runner.run(), name=f"poll:{connector.id}")
+        self._runners[connector.id] = (_fingerprint(doc), task)
+
+    async def _stop_runner(self, connector_id: str) -> None:
+        _, task = self._runners.pop(connector_id)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _fingerprint(doc: Document) -> str:
+    """What, when changed, restarts a runner: its config and secrets."""
+    parts: list[Any] = [doc.get("config"), doc.get("secrets")]
+    return repr(parts)
