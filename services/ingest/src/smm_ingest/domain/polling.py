@@ -38,6 +38,18 @@ class PollResult:
     wait_s: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class StreamBatch:
+    """Payloads that arrived on a stream and the cursor to resume from once they are stored."""
+
+    payloads: Sequence[dict[str, Any]] = ()
+    cursor: str | None = None
+
+
+class StalledStreamError(TransientPollError):
+    """No data and no keep-alive within the network's promise (X: 20 s): reconnect."""
+
+
 @dataclass
 class Backoff:
     """Exponential backoff with full jitter (no thundering herd after an outage)."""

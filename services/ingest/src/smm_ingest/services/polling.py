@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from prometheus_client import Counter
 
@@ -19,8 +19,10 @@ from smm_ingest.domain.items import ParsedItem, PayloadError
 from smm_ingest.domain.polling import (
     Backoff,
     PermanentPollError,
+    PollError,
     PollResult,
     RateLimitedError,
+    StreamBatch,
     TransientPollError,
     rate_limit_delay,
 )
@@ -35,6 +37,7 @@ POLLS = Counter(
 PERMANENT_RETRY_S = 300.0
 
 
+@runtime_checkable
 class Poller(Protocol):
     """One network client: a poll from a cursor."""
 
@@ -43,7 +46,16 @@ class Poller(Protocol):
         ...
 
 
-PollerFactory = Callable[[Connector, Document], Awaitable[Poller]]
+@runtime_checkable
+class StreamSource(Protocol):
+    """One network's stream: batches from a cursor until it ends or fails."""
+
+    def stream(self, cursor: str | None) -> AsyncIterator[StreamBatch]:
+        """Connect and yield batches; raise a PollError to be reconnected (with backoff)."""
+        ...
+
+
+PollerFactory = Callable[[Connector, Document], Awaitable["Poller | StreamSource"]]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -150,6 +162,87 @@ class PollRunner:
         self._backoff.reset()
         return result.wait_s
 
+    def _parse_all(self, payloads: Sequence[dict[str, Any]]) -> list[ParsedItem]:
+        items: list[ParsedItem] = []
+        for payload in payloads:
+            try:
+                items.extend(self._parser(payload, self.connector).items)
+            except PayloadError as exc:
+                # One unreadable item must not block the ones after it: log it, go on.
+                logger.warning(
+                    "connector %s: skipped an unreadable item: %s", self.connector.id, exc.code
+                )
+                POLLS.labels(self.connector.kind.value, "unreadable_item").inc()
+        return items
+
+    async def _failed(self, exc: PollError) -> float:
+        """Record a failed poll or connection; returns how long to wait before the next try."""
+        kind = self.connector.kind.value
+        now_ms = epoch_ms(datetime.now(UTC))
+        if isinstance(exc, RateLimitedError):
+            state, delay = "rate_limited", rate_limit_delay(exc.retry_after_s, self._rng)
+        elif isinstance(exc, PermanentPollError):
+            logger.error("connector %s cannot poll: %s", self.connector.id, exc)
+            state, delay = "failed", PERMANENT_RETRY_S
+        else:
+            state, delay = "retrying", self._backoff.next_delay()
+        POLLS.labels(kind, state).inc()
+        await self._state.failed(
+            self.connector.id, owner=self._owner, state=state, error=str(exc), now_ms=now_ms
+        )
+        return delay
+
+
+class StreamRunner(PollRunner):
+    """Consumes one connector's stream while this replica holds its lease; reconnects on failure."""
+
+    def __init__(self, *, source: StreamSource, renew_every_s: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(poller=_NoPoll(), **kwargs)
+        self._source = source
+        self._renew_every_s = renew_every_s
+
+    async def step(self) -> float:
+        """One connection: consume until it ends or fails; returns how long to wait before reconnecting."""
+        kind = self.connector.kind.value
+        held = await self._state.acquire(
+            self.connector.id,
+            owner=self._owner,
+            now_ms=epoch_ms(datetime.now(UTC)),
+            lease_ms=self._lease_ms,
+        )
+        if held is None:
+            POLLS.labels(kind, "held_elsewhere").inc()
+            return self._lease_ms / 3000 * self._rng.uniform(0.8, 1.2)
+        try:
+            async for batch in self._source.stream(held.get("cursor")):
+                items = self._parse_all(batch.payloads)
+                if items:
+                    await self._ingestor.apply(
+                        self.connector.brand_id, items, received_at=datetime.now(UTC)
+                    )
+                # Storing first, then the cursor (and the lease renewal with it).
+                if not await self._state.advance(
+                    self.connector.id,
+                    owner=self._owner,
+                    cursor=batch.cursor,
+                    items=len(items),
+                    now_ms=epoch_ms(datetime.now(UTC)),
+                    lease_ms=self._lease_ms,
+                ):
+                    POLLS.labels(kind, "lease_lost").inc()
+                    return 0.0
+                POLLS.labels(kind, "ok").inc()
+                self._backoff.reset()
+        except (RateLimitedError, TransientPollError, PermanentPollError) as exc:
+            return await self._failed(exc)
+        POLLS.labels(kind, "stream_ended").inc()
+        return self._backoff.next_delay()
+
+
+class _NoPoll:
+    async def poll(self, cursor: str | None) -> PollResult:
+        raise TransientPollError("a stream connector does not poll")
+
 
 class PollerManager:
     """Keeps one runner per enabled poll connector in this replica, following the connectors' changes."""
@@ -212,18 +305,22 @@ class PollerManager:
     async def _start_runner(self, doc: Document) -> None:
         connector = to_connector(doc)
         try:
-            poller = await self._factories[connector.kind.value](connector, doc)
+            client = await self._factories[connector.kind.value](connector, doc)
         except Exception as exc:
             logger.error("connector %s cannot start polling: %s", connector.id, exc)
             return
-        runner = PollRunner(
-            connector=connector,
-            poller=poller,
-            parser=self._parsers[connector.kind.value],
-            ingestor=self._ingestor,
-            state=self._state,
-            owner=self._owner,
-        )
+        common: dict[str, Any] = {
+            "connector": connector,
+            "parser": self._parsers[connector.kind.value],
+            "ingestor": self._ingestor,
+            "state": self._state,
+            "owner": self._owner,
+        }
+        runner: PollRunner
+        if isinstance(client, StreamSource):
+            runner = StreamRunner(source=client, **common)
+        else:
+            runner = PollRunner(poller=client, **common)
         task = asyncio.create_task(runner.run(), name=f"poll:{connector.id}")
         self._runners[connector.id] = (_fingerprint(doc), task)
 
