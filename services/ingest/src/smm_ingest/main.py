@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -90,6 +91,12 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 factories={ConnectorKind.TELEGRAM_POLL.value: telegram_poller},
                 parsers=PARSERS,
             )
+            if not settings.preload_language_models:
+                # Load the language models off the request path now, so the first mentions
+                # do not wait ~2.5 s for them (and start-up does not either).
+                warm_up = asyncio.create_task(
+                    asyncio.to_thread(detector.detect, "warming up the models")
+                )
             await processor.start()
             await pollers.start()
             try:
@@ -98,6 +105,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
             finally:
                 await pollers.stop()
                 await processor.stop()
+                if not settings.preload_language_models:
+                    await asyncio.gather(warm_up, return_exceptions=True)
                 await http.aclose()
 
     app = new_service_app(
