@@ -14,7 +14,7 @@ from smm_ingest.adapters.enrichment.language import LinguaDetector
 from smm_ingest.adapters.enrichment.sentiment import build_sentiment
 from smm_ingest.adapters.mentions_repo import MentionRepository
 from smm_ingest.adapters.poll_state_repo import PollStateRepository
-from smm_ingest.adapters.pollers.telegram import TelegramPoller
+from smm_ingest.adapters.pollers.registry import client_factories
 from smm_ingest.adapters.raw_store import RawEventStore
 from smm_ingest.adapters.rules_repo import KeywordRuleRepository
 from smm_ingest.adapters.secrets import SecretBox
@@ -22,14 +22,12 @@ from smm_ingest.api.connectors import router as connectors_router
 from smm_ingest.api.mentions import router as mentions_router
 from smm_ingest.api.rules import router as rules_router
 from smm_ingest.api.webhooks import router as webhooks_router
-from smm_ingest.domain.connectors import Connector, ConnectorKind
 from smm_ingest.services.enrichment import Enricher
 from smm_ingest.services.mentions import MentionService
 from smm_ingest.services.pipeline import MentionIngestor, RawProcessor
-from smm_ingest.services.polling import Poller, PollerManager
+from smm_ingest.services.polling import PollerManager
 from smm_ingest.services.webhooks import PARSERS, WebhookService
 from smm_ingest.settings import IngestSettings
-from smm_shared.mongo import Document
 from smm_shared.service import new_service_app, open_runtime
 
 SERVICE = "ingest"
@@ -74,21 +72,11 @@ def create_app(settings: IngestSettings) -> FastAPI:
             app.state.poll_state = poll_state
             http = httpx.AsyncClient(headers={"User-Agent": "smm-platform-ingest"})
 
-            async def telegram_poller(connector: Connector, doc: Document) -> Poller:
-                return TelegramPoller(
-                    http,
-                    api_base_url=str(
-                        connector.config.get("api_base_url", "https://api.telegram.org")
-                    ),
-                    bot_token=secrets.open("bot_token", doc["secrets"]["bot_token"]),
-                    timeout_s=int(connector.config.get("poll_timeout_s", 25)),
-                )
-
             pollers = PollerManager(
                 connectors=connectors,
                 state=poll_state,
                 ingestor=ingestor,
-                factories={ConnectorKind.TELEGRAM_POLL.value: telegram_poller},
+                factories=client_factories(http, secrets),
                 parsers=PARSERS,
             )
             if not settings.preload_language_models:

@@ -69,11 +69,43 @@ class TelegramPollConfig(BaseModel):
     poll_timeout_s: int = Field(default=25, ge=1, le=50)
 
 
+class XMentionsConfig(BaseModel):
+    """X mentions timeline of our account, polled (app bearer token)."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(pattern=r"^[0-9]{1,20}$")
+    api_base_url: str = Field(
+        default="https://api.x.com", pattern=r"^https?://[^\s]+$", max_length=300
+    )
+    interval_s: float = Field(default=60.0, ge=5, le=3600)
+
+
+class XRule(BaseModel):
+    """One filtered-stream rule (X's rule syntax) and its tag."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(min_length=1, max_length=1024)
+    tag: str = Field(min_length=1, max_length=100)
+
+
+class XStreamConfig(BaseModel):
+    """X filtered stream: the rules we keep on the app's single stream (tagged ``smm:``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
+    api_base_url: str = Field(
+        default="https://api.x.com", pattern=r"^https?://[^\s]+$", max_length=300
+    )
+    rules: list[XRule] = Field(min_length=1, max_length=1000)
+
+
 CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.VK: VkConfig,
     ConnectorKind.META: MetaConfig,
     ConnectorKind.TELEGRAM: TelegramConfig,
     ConnectorKind.TELEGRAM_POLL: TelegramPollConfig,
+    ConnectorKind.X_MENTIONS: XMentionsConfig,
+    ConnectorKind.X_STREAM: XStreamConfig,
 }
 
 

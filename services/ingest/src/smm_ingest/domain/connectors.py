@@ -18,6 +18,8 @@ class ConnectorKind(StrEnum):
     META = "meta"  # Facebook Pages and Instagram webhooks
     TELEGRAM = "telegram"  # Telegram Bot API webhook
     TELEGRAM_POLL = "telegram_poll"  # Telegram Bot API getUpdates long polling
+    X_MENTIONS = "x_mentions"  # X API v2 mentions timeline, polled
+    X_STREAM = "x_stream"  # X API v2 filtered stream (one per app)
 
 
 #: Secrets each kind needs before it can accept a delivery.
@@ -26,10 +28,18 @@ REQUIRED_SECRETS: Mapping[ConnectorKind, frozenset[str]] = {
     ConnectorKind.META: frozenset({"app_secret", "verify_token"}),
     ConnectorKind.TELEGRAM: frozenset({"secret_token"}),
     ConnectorKind.TELEGRAM_POLL: frozenset({"bot_token"}),
+    ConnectorKind.X_MENTIONS: frozenset({"bearer_token"}),
+    ConnectorKind.X_STREAM: frozenset({"bearer_token"}),
 }
 
 #: Kinds that poll the network instead of receiving webhooks.
-POLL_KINDS: frozenset[str] = frozenset({ConnectorKind.TELEGRAM_POLL.value})
+POLL_KINDS: frozenset[str] = frozenset(
+    {
+        ConnectorKind.TELEGRAM_POLL.value,
+        ConnectorKind.X_MENTIONS.value,
+        ConnectorKind.X_STREAM.value,
+    }
+)
 
 
 class ConnectorError(ValueError):

@@ -10,7 +10,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
-from smm_ingest.adapters.networks import meta, telegram, vk
+from smm_ingest.adapters.networks import meta, telegram, vk, x
 from smm_ingest.adapters.raw_store import RawEventStore
 from smm_ingest.adapters.secrets import SecretBox, SecretUnavailableError
 from smm_ingest.domain.connectors import Connector, ConnectorKind
@@ -47,6 +47,10 @@ def _parse_telegram(payload: Mapping[str, Any], connector: Connector) -> ParsedP
     return telegram.parse(payload, connector.account_context(Network.TELEGRAM))
 
 
+def _parse_x(payload: Mapping[str, Any], connector: Connector) -> ParsedPayload:
+    return x.parse_tweet_envelope(payload, connector.account_context(Network.X))
+
+
 #: How each connector kind's deliveries are read (the processor re-reads stored bodies).
 PARSERS: Mapping[str, Parser] = {
     ConnectorKind.VK.value: _parse_vk,
@@ -54,6 +58,8 @@ PARSERS: Mapping[str, Parser] = {
     ConnectorKind.TELEGRAM.value: _parse_telegram,
     # getUpdates returns the same Update objects the webhook receives.
     ConnectorKind.TELEGRAM_POLL.value: _parse_telegram,
+    ConnectorKind.X_MENTIONS.value: _parse_x,
+    ConnectorKind.X_STREAM.value: _parse_x,
 }
 
 

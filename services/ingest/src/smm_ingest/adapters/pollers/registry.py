@@ -1,0 +1,52 @@
+"""Which client polls or streams each connector kind, built from its config and secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from smm_ingest.adapters.pollers.telegram import TelegramPoller
+from smm_ingest.adapters.pollers.x import XFilteredStream, XMentionsPoller
+from smm_ingest.adapters.secrets import SecretBox
+from smm_ingest.domain.connectors import Connector, ConnectorKind
+from smm_ingest.services.polling import Poller, PollerFactory, StreamSource
+from smm_shared.mongo import Document
+
+
+def client_factories(http: httpx.AsyncClient, secrets: SecretBox) -> Mapping[str, PollerFactory]:
+    """A factory per poll or stream kind; secrets are opened only when a runner starts."""
+
+    def secret(doc: Document, name: str) -> str:
+        return secrets.open(name, doc["secrets"][name])
+
+    async def telegram(connector: Connector, doc: Document) -> Poller | StreamSource:
+        return TelegramPoller(
+            http,
+            api_base_url=str(connector.config.get("api_base_url", "https://api.telegram.org")),
+            bot_token=secret(doc, "bot_token"),
+            timeout_s=int(connector.config.get("poll_timeout_s", 25)),
+        )
+
+    async def x_mentions(connector: Connector, doc: Document) -> Poller | StreamSource:
+        return XMentionsPoller(
+            http,
+            api_base_url=str(connector.config.get("api_base_url", "https://api.x.com")),
+            bearer_token=secret(doc, "bearer_token"),
+            user_id=str(connector.config["user_id"]),
+            interval_s=float(connector.config.get("interval_s", 60.0)),
+        )
+
+    async def x_stream(connector: Connector, doc: Document) -> Poller | StreamSource:
+        return XFilteredStream(
+            http,
+            api_base_url=str(connector.config.get("api_base_url", "https://api.x.com")),
+            bearer_token=secret(doc, "bearer_token"),
+            rules=[(r["value"], f"smm:{r['tag']}") for r in connector.config["rules"]],
+        )
+
+    return {
+        ConnectorKind.TELEGRAM_POLL.value: telegram,
+        ConnectorKind.X_MENTIONS.value: x_mentions,
+        ConnectorKind.X_STREAM.value: x_stream,
+    }
