@@ -86,4 +86,8 @@ class Connector:
             "bot_id"
         ):
             own.add(str(self.config["bot_id"]))
+        elif self.kind in (ConnectorKind.X_MENTIONS, ConnectorKind.X_STREAM) and self.config.get(
+            "user_id"
+        ):
+            own.add(str(self.config["user_id"]))
         return AccountContext(network=network, own_ids=frozenset(own))

@@ -1,0 +1,48 @@
+"""Connector rules: our own ids per kind, required secrets, which kinds poll."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from smm_shared.events import Network
+
+from smm_ingest.domain.connectors import POLL_KINDS, REQUIRED_SECRETS, Connector, ConnectorKind
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "own"),
+    [
+        (ConnectorKind.VK, {"group_id": 123}, {"123", "-123"}),
+        (ConnectorKind.META, {"page_ids": ["p1"], "instagram_account_ids": ["ig1"]}, {"p1", "ig1"}),
+        (ConnectorKind.TELEGRAM, {"bot_id": "77"}, {"77"}),
+        (ConnectorKind.TELEGRAM_POLL, {"bot_id": "77"}, {"77"}),
+        (ConnectorKind.TELEGRAM_POLL, {}, set()),
+        (ConnectorKind.X_MENTIONS, {"user_id": "150"}, {"150"}),
+        (ConnectorKind.X_STREAM, {"user_id": "150", "rules": []}, {"150"}),
+    ],
+)
+def test_our_own_ids_per_kind(kind: ConnectorKind, config: dict[str, Any], own: set[str]) -> None:
+    connector = Connector(id="c", brand_id="b", kind=kind, name="n", config=config)
+    assert connector.account_context(Network.X).own_ids == frozenset(own)
+
+
+def test_every_kind_declares_its_secrets_and_poll_kinds_are_kinds() -> None:
+    assert set(REQUIRED_SECRETS) == set(ConnectorKind)
+    assert POLL_KINDS <= {k.value for k in ConnectorKind}
+    connector = Connector(id="c", brand_id="b", kind=ConnectorKind.X_STREAM, name="n", config={})
+    assert connector.polls
+    assert connector.missing_secrets() == frozenset({"bearer_token"})
+    webhook = Connector(
+        id="c",
+        brand_id="b",
+        kind=ConnectorKind.VK,
+        name="n",
+        config={},
+        secret_names=frozenset({"secret"}),
+    )
+    assert not webhook.polls
+    assert webhook.missing_secrets() == frozenset()
