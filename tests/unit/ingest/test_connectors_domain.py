@@ -23,6 +23,8 @@ pytestmark = pytest.mark.unit
         (ConnectorKind.TELEGRAM_POLL, {}, set()),
         (ConnectorKind.X_MENTIONS, {"user_id": "150"}, {"150"}),
         (ConnectorKind.X_STREAM, {"user_id": "150", "rules": []}, {"150"}),
+        (ConnectorKind.YOUTUBE, {"channel_id": "UCabcdefghij"}, {"UCabcdefghij"}),
+        (ConnectorKind.REDDIT, {"own_usernames": ["demobank_support"]}, {"demobank_support"}),
     ],
 )
 def test_our_own_ids_per_kind(kind: ConnectorKind, config: dict[str, Any], own: set[str]) -> None:

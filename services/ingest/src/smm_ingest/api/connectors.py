@@ -99,6 +99,38 @@ class XStreamConfig(BaseModel):
     rules: list[XRule] = Field(min_length=1, max_length=1000)
 
 
+class YouTubeConfig(BaseModel):
+    """Our YouTube channel (and optionally some videos); the API key's daily quota share."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel_id: str = Field(pattern=r"^[A-Za-z0-9_-]{10,40}$")
+    video_ids: list[str] = Field(default_factory=list, max_length=200)
+    api_base_url: str = Field(
+        default="https://www.googleapis.com/youtube/v3",
+        pattern=r"^https?://[^\s]+$",
+        max_length=300,
+    )
+    interval_s: float = Field(default=300.0, ge=30, le=86_400)
+    daily_quota: int = Field(default=10_000, ge=10, le=10_000_000)
+
+
+class RedditConfig(BaseModel):
+    """What to follow on Reddit: search queries and subreddits; our own usernames to skip."""
+
+    model_config = ConfigDict(extra="forbid")
+    queries: list[str] = Field(default_factory=list, max_length=50)
+    subreddits: list[str] = Field(default_factory=list, max_length=50)
+    own_usernames: list[str] = Field(default_factory=list, max_length=20)
+    user_agent: str = Field(
+        default="smm-platform/1.0 (brand monitoring)", min_length=5, max_length=200
+    )
+    interval_s: float = Field(default=60.0, ge=10, le=86_400)
+    auth_url: str = Field(
+        default="https://www.reddit.com/api/v1/access_token", pattern=r"^https?://[^\s]+$"
+    )
+    api_base_url: str = Field(default="https://oauth.reddit.com", pattern=r"^https?://[^\s]+$")
+
+
 CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.VK: VkConfig,
     ConnectorKind.META: MetaConfig,
@@ -106,6 +138,8 @@ CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.TELEGRAM_POLL: TelegramPollConfig,
     ConnectorKind.X_MENTIONS: XMentionsConfig,
     ConnectorKind.X_STREAM: XStreamConfig,
+    ConnectorKind.YOUTUBE: YouTubeConfig,
+    ConnectorKind.REDDIT: RedditConfig,
 }
 
 

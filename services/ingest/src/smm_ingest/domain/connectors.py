@@ -20,6 +20,8 @@ class ConnectorKind(StrEnum):
     TELEGRAM_POLL = "telegram_poll"  # Telegram Bot API getUpdates long polling
     X_MENTIONS = "x_mentions"  # X API v2 mentions timeline, polled
     X_STREAM = "x_stream"  # X API v2 filtered stream (one per app)
+    YOUTUBE = "youtube"  # YouTube Data API comment threads, polled (daily quota)
+    REDDIT = "reddit"  # Reddit search and subreddit comments, polled (OAuth)
 
 
 #: Secrets each kind needs before it can accept a delivery.
@@ -30,6 +32,8 @@ REQUIRED_SECRETS: Mapping[ConnectorKind, frozenset[str]] = {
     ConnectorKind.TELEGRAM_POLL: frozenset({"bot_token"}),
     ConnectorKind.X_MENTIONS: frozenset({"bearer_token"}),
     ConnectorKind.X_STREAM: frozenset({"bearer_token"}),
+    ConnectorKind.YOUTUBE: frozenset({"api_key"}),
+    ConnectorKind.REDDIT: frozenset({"client_id", "client_secret"}),
 }
 
 #: Kinds that poll the network instead of receiving webhooks.
@@ -38,6 +42,8 @@ POLL_KINDS: frozenset[str] = frozenset(
         ConnectorKind.TELEGRAM_POLL.value,
         ConnectorKind.X_MENTIONS.value,
         ConnectorKind.X_STREAM.value,
+        ConnectorKind.YOUTUBE.value,
+        ConnectorKind.REDDIT.value,
     }
 )
 
@@ -90,4 +96,8 @@ class Connector:
             "user_id"
         ):
             own.add(str(self.config["user_id"]))
+        elif self.kind is ConnectorKind.YOUTUBE and self.config.get("channel_id"):
+            own.add(str(self.config["channel_id"]))
+        elif self.kind is ConnectorKind.REDDIT:
+            own |= {str(u) for u in self.config.get("own_usernames", [])}
         return AccountContext(network=network, own_ids=frozenset(own))

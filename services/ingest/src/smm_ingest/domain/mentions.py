@@ -34,6 +34,8 @@ class MentionDraft:
     parent_native_id: str | None = None
     on_own_post: bool = False
     attachments: tuple[Attachment, ...] = ()
+    #: Set when the first sighting is already an edited state.
+    edited_at: datetime | None = None
 
 
 def normalise(draft: MentionDraft, *, mention_id: str | None = None) -> Mention:
@@ -50,6 +52,7 @@ def normalise(draft: MentionDraft, *, mention_id: str | None = None) -> Mention:
         text=draft.text.strip(),
         language=draft.language.lower() if draft.language else None,
         created_at=draft.created_at,
+        edited_at=draft.edited_at,
         parent_native_id=draft.parent_native_id,
         thread_native_id=thread,
         on_own_post=draft.on_own_post,

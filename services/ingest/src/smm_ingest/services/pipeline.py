@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -124,7 +125,8 @@ class MentionIngestor:
             stored = await self._repo.by_natural_key(key)
             if stored is None:
                 # The original predates us (or is still in flight): keep the edited state as new.
-                draft = item.draft
+                # Stored with its edit time, so the same edit seen again is recognised as stale.
+                draft = replace(item.draft, edited_at=item.edited_at)
                 first = await self.store_new(brand_id, [draft], received_at=received_at)
                 return len(first)
             if stored.deleted or (stored.edited_ms is not None and stored.edited_ms >= edited_ms):

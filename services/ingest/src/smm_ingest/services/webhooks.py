@@ -10,7 +10,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
-from smm_ingest.adapters.networks import meta, telegram, vk, x
+from smm_ingest.adapters.networks import meta, reddit, telegram, vk, x, youtube
 from smm_ingest.adapters.raw_store import RawEventStore
 from smm_ingest.adapters.secrets import SecretBox, SecretUnavailableError
 from smm_ingest.domain.connectors import Connector, ConnectorKind
@@ -51,6 +51,14 @@ def _parse_x(payload: Mapping[str, Any], connector: Connector) -> ParsedPayload:
     return x.parse_tweet_envelope(payload, connector.account_context(Network.X))
 
 
+def _parse_youtube(payload: Mapping[str, Any], connector: Connector) -> ParsedPayload:
+    return youtube.parse_comment_thread(payload, connector.account_context(Network.YOUTUBE))
+
+
+def _parse_reddit(payload: Mapping[str, Any], connector: Connector) -> ParsedPayload:
+    return reddit.parse_listing_child(payload, connector.account_context(Network.REDDIT))
+
+
 #: How each connector kind's deliveries are read (the processor re-reads stored bodies).
 PARSERS: Mapping[str, Parser] = {
     ConnectorKind.VK.value: _parse_vk,
@@ -60,6 +68,8 @@ PARSERS: Mapping[str, Parser] = {
     ConnectorKind.TELEGRAM_POLL.value: _parse_telegram,
     ConnectorKind.X_MENTIONS.value: _parse_x,
     ConnectorKind.X_STREAM.value: _parse_x,
+    ConnectorKind.YOUTUBE.value: _parse_youtube,
+    ConnectorKind.REDDIT.value: _parse_reddit,
 }
 
 

@@ -6,6 +6,6 @@ Malformed input raises only ``PayloadError``; content that is not a mention land
 ``ParsedPayload.ignored`` with a reason.
 """
 
-from smm_ingest.adapters.networks import meta, telegram, vk, x
+from smm_ingest.adapters.networks import meta, reddit, telegram, vk, x, youtube
 
-__all__ = ["meta", "telegram", "vk", "x"]
+__all__ = ["meta", "reddit", "telegram", "vk", "x", "youtube"]

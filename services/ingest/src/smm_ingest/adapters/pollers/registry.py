@@ -6,8 +6,10 @@ from collections.abc import Mapping
 
 import httpx
 
+from smm_ingest.adapters.pollers.reddit import RedditPoller
 from smm_ingest.adapters.pollers.telegram import TelegramPoller
 from smm_ingest.adapters.pollers.x import XFilteredStream, XMentionsPoller
+from smm_ingest.adapters.pollers.youtube import YouTubeCommentsPoller
 from smm_ingest.adapters.secrets import SecretBox
 from smm_ingest.domain.connectors import Connector, ConnectorKind
 from smm_ingest.services.polling import Poller, PollerFactory, StreamSource
@@ -45,7 +47,35 @@ def client_factories(http: httpx.AsyncClient, secrets: SecretBox) -> Mapping[str
             rules=[(r["value"], f"smm:{r['tag']}") for r in connector.config["rules"]],
         )
 
+    async def youtube(connector: Connector, doc: Document) -> Poller | StreamSource:
+        config = connector.config
+        return YouTubeCommentsPoller(
+            http,
+            api_base_url=str(config.get("api_base_url", "https://www.googleapis.com/youtube/v3")),
+            api_key=secret(doc, "api_key"),
+            channel_id=str(config["channel_id"]),
+            video_ids=tuple(config.get("video_ids", ())),
+            interval_s=float(config.get("interval_s", 300.0)),
+            daily_quota=int(config.get("daily_quota", 10_000)),
+        )
+
+    async def reddit(connector: Connector, doc: Document) -> Poller | StreamSource:
+        config = connector.config
+        return RedditPoller(
+            http,
+            client_id=secret(doc, "client_id"),
+            client_secret=secret(doc, "client_secret"),
+            user_agent=str(config.get("user_agent", "smm-platform/1.0 (brand monitoring)")),
+            queries=tuple(config.get("queries", ())),
+            subreddits=tuple(config.get("subreddits", ())),
+            interval_s=float(config.get("interval_s", 60.0)),
+            auth_url=str(config.get("auth_url", "https://www.reddit.com/api/v1/access_token")),
+            api_base_url=str(config.get("api_base_url", "https://oauth.reddit.com")),
+        )
+
     return {
+        ConnectorKind.YOUTUBE.value: youtube,
+        ConnectorKind.REDDIT.value: reddit,
         ConnectorKind.TELEGRAM_POLL.value: telegram,
         ConnectorKind.X_MENTIONS.value: x_mentions,
         ConnectorKind.X_STREAM.value: x_stream,
