@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from smm_shared.events import Network
-
 from smm_ingest.domain.connectors import POLL_KINDS, REQUIRED_SECRETS, Connector, ConnectorKind
+from smm_shared.events import Network
 
 pytestmark = pytest.mark.unit
 
@@ -25,6 +24,8 @@ pytestmark = pytest.mark.unit
         (ConnectorKind.X_STREAM, {"user_id": "150", "rules": []}, {"150"}),
         (ConnectorKind.YOUTUBE, {"channel_id": "UCabcdefghij"}, {"UCabcdefghij"}),
         (ConnectorKind.REDDIT, {"own_usernames": ["demobank_support"]}, {"demobank_support"}),
+        (ConnectorKind.MASTODON, {"account_id": "109", "acct": "demobank"}, {"109", "demobank"}),
+        (ConnectorKind.MASTODON_STREAM, {"acct": "demobank"}, {"demobank"}),
     ],
 )
 def test_our_own_ids_per_kind(kind: ConnectorKind, config: dict[str, Any], own: set[str]) -> None:
@@ -34,7 +35,7 @@ def test_our_own_ids_per_kind(kind: ConnectorKind, config: dict[str, Any], own: 
 
 def test_every_kind_declares_its_secrets_and_poll_kinds_are_kinds() -> None:
     assert set(REQUIRED_SECRETS) == set(ConnectorKind)
-    assert POLL_KINDS <= {k.value for k in ConnectorKind}
+    assert {k.value for k in ConnectorKind} >= POLL_KINDS
     connector = Connector(id="c", brand_id="b", kind=ConnectorKind.X_STREAM, name="n", config={})
     assert connector.polls
     assert connector.missing_secrets() == frozenset({"bearer_token"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -131,6 +131,35 @@ class RedditConfig(BaseModel):
     api_base_url: str = Field(default="https://oauth.reddit.com", pattern=r"^https?://[^\s]+$")
 
 
+class MastodonConfig(BaseModel):
+    """A Mastodon account: its mention notifications, or a hashtag's timeline when ``hashtag`` is set."""
+
+    model_config = ConfigDict(extra="forbid")
+    instance_url: str = Field(pattern=r"^https?://[^\s/]+/?$", max_length=300)
+    account_id: str | None = Field(default=None, max_length=64)
+    acct: str | None = Field(default=None, max_length=300)
+    hashtag: str | None = Field(default=None, pattern=r"^[^\s#]{1,100}$")
+    interval_s: float = Field(default=30.0, ge=5, le=86_400)
+
+
+class MastodonStreamConfig(BaseModel):
+    """The Mastodon streaming API: ``user:notification``, or ``hashtag`` with ``tag``."""
+
+    model_config = ConfigDict(extra="forbid")
+    instance_url: str = Field(pattern=r"^https?://[^\s/]+/?$", max_length=300)
+    account_id: str | None = Field(default=None, max_length=64)
+    acct: str | None = Field(default=None, max_length=300)
+    stream: Literal["user:notification", "hashtag", "hashtag:local"] = "user:notification"
+    tag: str | None = Field(default=None, pattern=r"^[^\s#]{1,100}$")
+    streaming_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$", max_length=300)
+
+    @model_validator(mode="after")
+    def _tag_for_hashtags(self) -> MastodonStreamConfig:
+        if self.stream.startswith("hashtag") and not self.tag:
+            raise ValueError("a hashtag stream needs 'tag'")
+        return self
+
+
 CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.VK: VkConfig,
     ConnectorKind.META: MetaConfig,
@@ -140,6 +169,8 @@ CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.X_STREAM: XStreamConfig,
     ConnectorKind.YOUTUBE: YouTubeConfig,
     ConnectorKind.REDDIT: RedditConfig,
+    ConnectorKind.MASTODON: MastodonConfig,
+    ConnectorKind.MASTODON_STREAM: MastodonStreamConfig,
 }
 
 

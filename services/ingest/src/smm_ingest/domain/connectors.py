@@ -22,6 +22,8 @@ class ConnectorKind(StrEnum):
     X_STREAM = "x_stream"  # X API v2 filtered stream (one per app)
     YOUTUBE = "youtube"  # YouTube Data API comment threads, polled (daily quota)
     REDDIT = "reddit"  # Reddit search and subreddit comments, polled (OAuth)
+    MASTODON = "mastodon"  # Mastodon mention notifications (or a hashtag timeline), polled
+    MASTODON_STREAM = "mastodon_stream"  # Mastodon streaming API (server-sent events)
 
 
 #: Secrets each kind needs before it can accept a delivery.
@@ -34,6 +36,8 @@ REQUIRED_SECRETS: Mapping[ConnectorKind, frozenset[str]] = {
     ConnectorKind.X_STREAM: frozenset({"bearer_token"}),
     ConnectorKind.YOUTUBE: frozenset({"api_key"}),
     ConnectorKind.REDDIT: frozenset({"client_id", "client_secret"}),
+    ConnectorKind.MASTODON: frozenset({"access_token"}),
+    ConnectorKind.MASTODON_STREAM: frozenset({"access_token"}),
 }
 
 #: Kinds that poll the network instead of receiving webhooks.
@@ -44,6 +48,8 @@ POLL_KINDS: frozenset[str] = frozenset(
         ConnectorKind.X_STREAM.value,
         ConnectorKind.YOUTUBE.value,
         ConnectorKind.REDDIT.value,
+        ConnectorKind.MASTODON.value,
+        ConnectorKind.MASTODON_STREAM.value,
     }
 )
 
@@ -100,4 +106,6 @@ class Connector:
             own.add(str(self.config["channel_id"]))
         elif self.kind is ConnectorKind.REDDIT:
             own |= {str(u) for u in self.config.get("own_usernames", [])}
+        elif self.kind in (ConnectorKind.MASTODON, ConnectorKind.MASTODON_STREAM):
+            own |= {str(self.config[k]) for k in ("account_id", "acct") if self.config.get(k)}
         return AccountContext(network=network, own_ids=frozenset(own))

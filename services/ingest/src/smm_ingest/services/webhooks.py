@@ -10,7 +10,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
-from smm_ingest.adapters.networks import meta, reddit, telegram, vk, x, youtube
+from smm_ingest.adapters.networks import mastodon, meta, reddit, telegram, vk, x, youtube
 from smm_ingest.adapters.raw_store import RawEventStore
 from smm_ingest.adapters.secrets import SecretBox, SecretUnavailableError
 from smm_ingest.domain.connectors import Connector, ConnectorKind
@@ -59,6 +59,10 @@ def _parse_reddit(payload: Mapping[str, Any], connector: Connector) -> ParsedPay
     return reddit.parse_listing_child(payload, connector.account_context(Network.REDDIT))
 
 
+def _parse_mastodon(payload: Mapping[str, Any], connector: Connector) -> ParsedPayload:
+    return mastodon.parse_stream_event(payload, connector.account_context(Network.MASTODON))
+
+
 #: How each connector kind's deliveries are read (the processor re-reads stored bodies).
 PARSERS: Mapping[str, Parser] = {
     ConnectorKind.VK.value: _parse_vk,
@@ -70,6 +74,8 @@ PARSERS: Mapping[str, Parser] = {
     ConnectorKind.X_STREAM.value: _parse_x,
     ConnectorKind.YOUTUBE.value: _parse_youtube,
     ConnectorKind.REDDIT.value: _parse_reddit,
+    ConnectorKind.MASTODON.value: _parse_mastodon,
+    ConnectorKind.MASTODON_STREAM.value: _parse_mastodon,
 }
 
 

@@ -6,6 +6,11 @@ from collections.abc import Mapping
 
 import httpx
 
+from smm_ingest.adapters.pollers.mastodon import (
+    MastodonHashtagPoller,
+    MastodonNotificationsPoller,
+    MastodonStream,
+)
 from smm_ingest.adapters.pollers.reddit import RedditPoller
 from smm_ingest.adapters.pollers.telegram import TelegramPoller
 from smm_ingest.adapters.pollers.x import XFilteredStream, XMentionsPoller
@@ -73,7 +78,37 @@ def client_factories(http: httpx.AsyncClient, secrets: SecretBox) -> Mapping[str
             api_base_url=str(config.get("api_base_url", "https://oauth.reddit.com")),
         )
 
+    async def mastodon(connector: Connector, doc: Document) -> Poller | StreamSource:
+        config = connector.config
+        if config.get("hashtag"):
+            return MastodonHashtagPoller(
+                http,
+                instance_url=str(config["instance_url"]),
+                access_token=secret(doc, "access_token"),
+                hashtag=str(config["hashtag"]),
+                interval_s=float(config.get("interval_s", 60.0)),
+            )
+        return MastodonNotificationsPoller(
+            http,
+            instance_url=str(config["instance_url"]),
+            access_token=secret(doc, "access_token"),
+            interval_s=float(config.get("interval_s", 30.0)),
+        )
+
+    async def mastodon_stream(connector: Connector, doc: Document) -> Poller | StreamSource:
+        config = connector.config
+        return MastodonStream(
+            http,
+            instance_url=str(config["instance_url"]),
+            access_token=secret(doc, "access_token"),
+            stream=str(config.get("stream", "user:notification")),
+            tag=config.get("tag"),
+            streaming_url=config.get("streaming_url"),
+        )
+
     return {
+        ConnectorKind.MASTODON.value: mastodon,
+        ConnectorKind.MASTODON_STREAM.value: mastodon_stream,
         ConnectorKind.YOUTUBE.value: youtube,
         ConnectorKind.REDDIT.value: reddit,
         ConnectorKind.TELEGRAM_POLL.value: telegram,
