@@ -16,6 +16,7 @@ pytestmark = pytest.mark.unit
     ("kind", "config", "own"),
     [
         (ConnectorKind.VK, {"group_id": 123}, {"123", "-123"}),
+        (ConnectorKind.VK_STREAMING, {"group_id": 123, "rules": []}, {"123", "-123"}),
         (ConnectorKind.META, {"page_ids": ["p1"], "instagram_account_ids": ["ig1"]}, {"p1", "ig1"}),
         (ConnectorKind.TELEGRAM, {"bot_id": "77"}, {"77"}),
         (ConnectorKind.TELEGRAM_POLL, {"bot_id": "77"}, {"77"}),

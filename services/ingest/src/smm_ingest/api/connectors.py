@@ -160,6 +160,25 @@ class MastodonStreamConfig(BaseModel):
         return self
 
 
+class VkStreamingRule(BaseModel):
+    """One VK Streaming API rule (keywords, phrases, -exclusions) and its tag."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(min_length=1, max_length=4096)
+    tag: str = Field(pattern=r"^[A-Za-z0-9_-]{1,200}$")
+
+
+class VkStreamingConfig(BaseModel):
+    """VK Streaming API: public posts and comments anywhere on VK that match our rules."""
+
+    model_config = ConfigDict(extra="forbid")
+    group_id: int | None = Field(default=None, gt=0)
+    rules: list[VkStreamingRule] = Field(min_length=1, max_length=300)
+    api_base_url: str = Field(
+        default="https://api.vk.com/method", pattern=r"^https?://[^\s]+$", max_length=300
+    )
+
+
 CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.VK: VkConfig,
     ConnectorKind.META: MetaConfig,
@@ -171,6 +190,7 @@ CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.REDDIT: RedditConfig,
     ConnectorKind.MASTODON: MastodonConfig,
     ConnectorKind.MASTODON_STREAM: MastodonStreamConfig,
+    ConnectorKind.VK_STREAMING: VkStreamingConfig,
 }
 
 

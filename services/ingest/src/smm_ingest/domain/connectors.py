@@ -15,6 +15,7 @@ class ConnectorKind(StrEnum):
     """How we hear a network: the webhook families implemented so far."""
 
     VK = "vk"  # VK Callback API
+    VK_STREAMING = "vk_streaming"  # VK Streaming API: rules + websocket, beyond our pages
     META = "meta"  # Facebook Pages and Instagram webhooks
     TELEGRAM = "telegram"  # Telegram Bot API webhook
     TELEGRAM_POLL = "telegram_poll"  # Telegram Bot API getUpdates long polling
@@ -38,6 +39,7 @@ REQUIRED_SECRETS: Mapping[ConnectorKind, frozenset[str]] = {
     ConnectorKind.REDDIT: frozenset({"client_id", "client_secret"}),
     ConnectorKind.MASTODON: frozenset({"access_token"}),
     ConnectorKind.MASTODON_STREAM: frozenset({"access_token"}),
+    ConnectorKind.VK_STREAMING: frozenset({"service_token"}),
 }
 
 #: Kinds that poll the network instead of receiving webhooks.
@@ -50,6 +52,7 @@ POLL_KINDS: frozenset[str] = frozenset(
         ConnectorKind.REDDIT.value,
         ConnectorKind.MASTODON.value,
         ConnectorKind.MASTODON_STREAM.value,
+        ConnectorKind.VK_STREAMING.value,
     }
 )
 
@@ -87,7 +90,7 @@ class Connector:
     def account_context(self, network: Network) -> AccountContext:
         """Our own ids on ``network``, so parsers can tell our posts from mentions."""
         own: set[str] = set()
-        if self.kind is ConnectorKind.VK:
+        if self.kind in (ConnectorKind.VK, ConnectorKind.VK_STREAMING):
             group = str(self.config.get("group_id", "")).lstrip("-")
             if group:
                 own |= {group, f"-{group}"}

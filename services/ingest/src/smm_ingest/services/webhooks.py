@@ -10,7 +10,16 @@ from typing import Any
 from prometheus_client import Counter
 
 from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
-from smm_ingest.adapters.networks import mastodon, meta, reddit, telegram, vk, x, youtube
+from smm_ingest.adapters.networks import (
+    mastodon,
+    meta,
+    reddit,
+    telegram,
+    vk,
+    vk_streaming,
+    x,
+    youtube,
+)
 from smm_ingest.adapters.raw_store import RawEventStore
 from smm_ingest.adapters.secrets import SecretBox, SecretUnavailableError
 from smm_ingest.domain.connectors import Connector, ConnectorKind
@@ -63,6 +72,10 @@ def _parse_mastodon(payload: Mapping[str, Any], connector: Connector) -> ParsedP
     return mastodon.parse_stream_event(payload, connector.account_context(Network.MASTODON))
 
 
+def _parse_vk_streaming(payload: Mapping[str, Any], connector: Connector) -> ParsedPayload:
+    return vk_streaming.parse_stream_message(payload, connector.account_context(Network.VK))
+
+
 #: How each connector kind's deliveries are read (the processor re-reads stored bodies).
 PARSERS: Mapping[str, Parser] = {
     ConnectorKind.VK.value: _parse_vk,
@@ -76,6 +89,7 @@ PARSERS: Mapping[str, Parser] = {
     ConnectorKind.REDDIT.value: _parse_reddit,
     ConnectorKind.MASTODON.value: _parse_mastodon,
     ConnectorKind.MASTODON_STREAM.value: _parse_mastodon,
+    ConnectorKind.VK_STREAMING.value: _parse_vk_streaming,
 }
 
 

@@ -6,6 +6,15 @@ Malformed input raises only ``PayloadError``; content that is not a mention land
 ``ParsedPayload.ignored`` with a reason.
 """
 
-from smm_ingest.adapters.networks import mastodon, meta, reddit, telegram, vk, x, youtube
+from smm_ingest.adapters.networks import (
+    mastodon,
+    meta,
+    reddit,
+    telegram,
+    vk,
+    vk_streaming,
+    x,
+    youtube,
+)
 
-__all__ = ["mastodon", "meta", "reddit", "telegram", "vk", "x", "youtube"]
+__all__ = ["mastodon", "meta", "reddit", "telegram", "vk", "vk_streaming", "x", "youtube"]

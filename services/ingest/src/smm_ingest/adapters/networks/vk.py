@@ -134,6 +134,17 @@ def parse(
     return handler(obj, ctx)
 
 
+def is_our_community(account: AccountContext, owner_or_author: int) -> bool:
+    """Whether a signed VK id is one of our communities.
+
+    Only negative ids (communities) count: ``own_ids`` lists group ids unsigned too, and user
+    123456 must not be taken for community 123456.
+    """
+    if owner_or_author >= 0:
+        return False
+    return str(owner_or_author) in account.own_ids or str(-owner_or_author) in account.own_ids
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
     """One event's context: whose callback it is, when it arrived, and its type."""
@@ -144,15 +155,8 @@ class _Context:
     event: str
 
     def is_ours(self, owner_or_author: int) -> bool:
-        """Whether a signed VK id is one of our communities."""
-        if owner_or_author >= 0:
-            return False
-        own = self.account.own_ids
-        return (
-            -owner_or_author == self.group_id
-            or str(owner_or_author) in own
-            or str(-owner_or_author) in own
-        )
+        """Whether a signed VK id is one of our communities (or the callback's own group)."""
+        return -owner_or_author == self.group_id or is_our_community(self.account, owner_or_author)
 
     def skip(self, reason: str) -> ParsedPayload:
         return ParsedPayload(ignored=(f"{self.event}: {reason}",))

@@ -13,6 +13,7 @@ from smm_ingest.adapters.pollers.mastodon import (
 )
 from smm_ingest.adapters.pollers.reddit import RedditPoller
 from smm_ingest.adapters.pollers.telegram import TelegramPoller
+from smm_ingest.adapters.pollers.vk_streaming import VkStreamingSource
 from smm_ingest.adapters.pollers.x import XFilteredStream, XMentionsPoller
 from smm_ingest.adapters.pollers.youtube import YouTubeCommentsPoller
 from smm_ingest.adapters.secrets import SecretBox
@@ -106,7 +107,17 @@ def client_factories(http: httpx.AsyncClient, secrets: SecretBox) -> Mapping[str
             streaming_url=config.get("streaming_url"),
         )
 
+    async def vk_streaming(connector: Connector, doc: Document) -> Poller | StreamSource:
+        config = connector.config
+        return VkStreamingSource(
+            http=http,
+            service_token=secret(doc, "service_token"),
+            rules=[(r["value"], f"smm:{r['tag']}") for r in config["rules"]],
+            api_base_url=str(config.get("api_base_url", "https://api.vk.com/method")),
+        )
+
     return {
+        ConnectorKind.VK_STREAMING.value: vk_streaming,
         ConnectorKind.MASTODON.value: mastodon,
         ConnectorKind.MASTODON_STREAM.value: mastodon_stream,
         ConnectorKind.YOUTUBE.value: youtube,
