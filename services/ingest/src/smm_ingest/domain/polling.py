@@ -70,6 +70,16 @@ class Backoff:
         self.failures = 0
 
 
+def check_tagged_rules(rules: Sequence[tuple[str, str]], tag_prefix: str) -> None:
+    """Stream rules we manage: our tag prefix marks them, so syncing never touches others' rules."""
+    if not tag_prefix:
+        raise ValueError("tag_prefix must not be empty: it decides which rules are ours")
+    if not rules:
+        raise ValueError("a stream needs at least one rule")
+    if any(not tag.startswith(tag_prefix) for _, tag in rules):
+        raise ValueError(f"every rule tag must start with {tag_prefix!r}")
+
+
 def rate_limit_delay(retry_after_s: float, rng: random.Random) -> float:
     """Wait at least what the network asked, plus a little jitter so replicas do not align."""
     return max(0.0, retry_after_s) + rng.uniform(0, min(1.0, retry_after_s * 0.1 + 0.1))

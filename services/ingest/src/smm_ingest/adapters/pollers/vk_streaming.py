@@ -49,6 +49,7 @@ from smm_ingest.domain.polling import (
     StalledStreamError,
     StreamBatch,
     TransientPollError,
+    check_tagged_rules,
 )
 
 logger = logging.getLogger(__name__)
@@ -102,12 +103,7 @@ class VkStreamingSource:
     ) -> None:
         if not service_token:
             raise ValueError("service_token must not be empty")
-        if not tag_prefix:
-            raise ValueError("tag_prefix must not be empty: it decides which rules are ours")
-        if not rules:
-            raise ValueError("a stream needs at least one rule")
-        if any(not tag.startswith(tag_prefix) for _, tag in rules):
-            raise ValueError(f"every rule tag must start with {tag_prefix!r}")
+        check_tagged_rules(rules, tag_prefix)
         if len({tag for _, tag in rules}) != len(rules):
             raise ValueError("rule tags must be unique (VK names a rule by its tag)")
         if stall_timeout_s <= 0 or renew_every_s <= 0:

@@ -51,6 +51,7 @@ from smm_ingest.domain.polling import (
     StalledStreamError,
     StreamBatch,
     TransientPollError,
+    check_tagged_rules,
 )
 
 logger = logging.getLogger(__name__)
@@ -192,12 +193,7 @@ class XFilteredStream:
         connect_timeout_s: float = 10.0,
         clock: Clock = time.time,
     ) -> None:
-        if not tag_prefix:
-            raise ValueError("tag_prefix must not be empty: it decides which rules are ours")
-        if not rules:
-            raise ValueError("a filtered stream needs at least one rule")
-        if any(not tag.startswith(tag_prefix) for _, tag in rules):
-            raise ValueError(f"every rule tag must start with {tag_prefix!r}")
+        check_tagged_rules(rules, tag_prefix)
         if len({value for value, _ in rules}) != len(rules):
             raise ValueError("rule values must be unique (X refuses duplicates)")
         base = api_base_url.rstrip("/")
