@@ -29,6 +29,10 @@ class StartupError(RuntimeError):
     """A local process did not start or did not become ready in time."""
 
 
+class ProcessExitedError(StartupError):
+    """A local process exited while we waited for it to become ready."""
+
+
 _HANDED_OUT: set[int] = set()
 
 
@@ -147,14 +151,14 @@ class ManagedProcess:
 
         def ready() -> bool:
             if not self.alive():
-                raise StartupError(f"{self.name} exited during start-up:\n{self.log_tail()}")
+                raise ProcessExitedError(f"{self.name} exited during start-up:\n{self.log_tail()}")
             return check()
 
         try:
             wait_until(ready, timeout_s=timeout_s, what=self.name)
+        except ProcessExitedError:
+            raise
         except StartupError as exc:
-            if "exited" in str(exc):
-                raise
             raise StartupError(f"{exc}\n{self.log_tail()}") from None
 
     def log_tail(self, lines: int = 30) -> str:

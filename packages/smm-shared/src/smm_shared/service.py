@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -259,9 +259,3 @@ class HttpMetricsMiddleware:
                 HTTP_SECONDS.labels(scope["method"], template, str(status)).observe(
                     time.perf_counter() - started
                 )
-
-
-def runtime_of(request: Request) -> Runtime:
-    """The runtime of the app serving this request."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime

@@ -59,8 +59,3 @@ class SecretBox:
             raise SecretUnavailableError(
                 f"secret {name!r} cannot be decrypted with SMM_SECRETS_KEY"
             ) from exc
-
-
-def generate_key() -> str:
-    """A new key for ``SMM_SECRETS_KEY``."""
-    return Fernet.generate_key().decode()

@@ -68,7 +68,10 @@ class MentionIngestor:
     ) -> int:
         """Store what ``items`` say; returns how many changed our state (replays change nothing)."""
         new = [i.draft for i in items if isinstance(i, NewItem)]
-        changed = len(await self.store_new(brand_id, new, received_at=received_at))
+        stored = len(
+            await self.store_new(brand_id, new, received_at=received_at)
+        )  # notifies itself
+        changed = 0
         for item in items:
             if isinstance(item, EditedItem):
                 changed += await self._edit(brand_id, item, received_at=received_at)
@@ -78,7 +81,7 @@ class MentionIngestor:
                 changed += await self._engagement(brand_id, item)
         if changed:
             self._relay.notify()
-        return changed
+        return stored + changed
 
     async def store_new(
         self, brand_id: str, drafts: Sequence[MentionDraft], *, received_at: datetime

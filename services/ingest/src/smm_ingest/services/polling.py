@@ -23,7 +23,6 @@ from smm_ingest.domain.polling import (
     PollResult,
     RateLimitedError,
     StreamBatch,
-    TransientPollError,
     rate_limit_delay,
 )
 from smm_ingest.services.pipeline import MentionIngestor, Parser
@@ -59,14 +58,13 @@ PollerFactory = Callable[[Connector, Document], Awaitable["Poller | StreamSource
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class PollRunner:
-    """Polls one connector while this replica holds its lease; stores items before advancing."""
+class _LeasedRunner:
+    """What poll and stream runners share: the lease, parsing, storing before advancing, failures."""
 
     def __init__(
         self,
         *,
         connector: Connector,
-        poller: Poller,
         parser: Parser,
         ingestor: MentionIngestor,
         state: PollStateRepository,
@@ -76,7 +74,6 @@ class PollRunner:
         rng: random.Random | None = None,
     ) -> None:
         self.connector = connector
-        self._poller = poller
         self._parser = parser
         self._ingestor = ingestor
         self._state = state
@@ -87,7 +84,7 @@ class PollRunner:
         self._backoff = Backoff(rng=self._rng)
 
     async def run(self) -> None:
-        """Poll until cancelled."""
+        """Work the connector until cancelled, then hand the lease back."""
         try:
             while True:
                 await self._sleep(await self.step())
@@ -96,55 +93,33 @@ class PollRunner:
                 await self._state.release(self.connector.id, owner=self._owner)
 
     async def step(self) -> float:
-        """One poll (if we hold the lease); returns how long to wait before the next."""
-        kind = self.connector.kind.value
-        now_ms = epoch_ms(datetime.now(UTC))
+        """One poll or connection; returns how long to wait before the next."""
+        raise NotImplementedError
+
+    def _count(self, outcome: str) -> None:
+        POLLS.labels(self.connector.kind.value, outcome).inc()
+
+    async def _acquire(self) -> Document | None:
+        """Take or renew the lease: our state (with the cursor), or None when another replica works it."""
         held = await self._state.acquire(
-            self.connector.id, owner=self._owner, now_ms=now_ms, lease_ms=self._lease_ms
+            self.connector.id,
+            owner=self._owner,
+            now_ms=epoch_ms(datetime.now(UTC)),
+            lease_ms=self._lease_ms,
         )
         if held is None:
-            POLLS.labels(kind, "held_elsewhere").inc()
-            return self._lease_ms / 3000 * self._rng.uniform(0.8, 1.2)
-        cursor = held.get("cursor")
-        try:
-            result = await self._poller.poll(cursor)
-        except RateLimitedError as exc:
-            POLLS.labels(kind, "rate_limited").inc()
-            await self._state.failed(
-                self.connector.id,
-                owner=self._owner,
-                state="rate_limited",
-                error=str(exc),
-                now_ms=now_ms,
-            )
-            return rate_limit_delay(exc.retry_after_s, self._rng)
-        except TransientPollError as exc:
-            POLLS.labels(kind, "transient_error").inc()
-            await self._state.failed(
-                self.connector.id,
-                owner=self._owner,
-                state="retrying",
-                error=str(exc),
-                now_ms=now_ms,
-            )
-            return self._backoff.next_delay()
-        except PermanentPollError as exc:
-            POLLS.labels(kind, "failed").inc()
-            logger.error("connector %s cannot poll: %s", self.connector.id, exc)
-            await self._state.failed(
-                self.connector.id, owner=self._owner, state="failed", error=str(exc), now_ms=now_ms
-            )
-            return PERMANENT_RETRY_S
-        items: list[ParsedItem] = []
-        for payload in result.payloads:
-            try:
-                items.extend(self._parser(payload, self.connector).items)
-            except PayloadError as exc:
-                # One unreadable item must not block the ones after it: log it, go on.
-                logger.warning(
-                    "connector %s: skipped an unreadable item: %s", self.connector.id, exc.code
-                )
-                POLLS.labels(kind, "unreadable_item").inc()
+            self._count("held_elsewhere")
+        return held
+
+    def _elsewhere_delay(self) -> float:
+        """Check again a third of a lease later (jittered), to take over if that replica died."""
+        return self._lease_ms / 3000 * self._rng.uniform(0.8, 1.2)
+
+    async def _store_and_advance(
+        self, payloads: Sequence[dict[str, Any]], cursor: str | None
+    ) -> bool:
+        """Store what ``payloads`` carry, then save ``cursor``; False when the lease was lost meanwhile."""
+        items = self._parse_all(payloads)
         if items:
             await self._ingestor.apply(
                 self.connector.brand_id, items, received_at=datetime.now(UTC)
@@ -153,14 +128,15 @@ class PollRunner:
         advanced = await self._state.advance(
             self.connector.id,
             owner=self._owner,
-            cursor=result.next_cursor,
+            cursor=cursor,
             items=len(items),
             now_ms=epoch_ms(datetime.now(UTC)),
             lease_ms=self._lease_ms,
         )
-        POLLS.labels(kind, "ok" if advanced else "lease_lost").inc()
-        self._backoff.reset()
-        return result.wait_s
+        self._count("ok" if advanced else "lease_lost")
+        if advanced:
+            self._backoff.reset()
+        return advanced
 
     def _parse_all(self, payloads: Sequence[dict[str, Any]]) -> list[ParsedItem]:
         items: list[ParsedItem] = []
@@ -172,13 +148,11 @@ class PollRunner:
                 logger.warning(
                     "connector %s: skipped an unreadable item: %s", self.connector.id, exc.code
                 )
-                POLLS.labels(self.connector.kind.value, "unreadable_item").inc()
+                self._count("unreadable_item")
         return items
 
     async def _failed(self, exc: PollError) -> float:
         """Record a failed poll or connection; returns how long to wait before the next try."""
-        kind = self.connector.kind.value
-        now_ms = epoch_ms(datetime.now(UTC))
         if isinstance(exc, RateLimitedError):
             state, delay = "rate_limited", rate_limit_delay(exc.retry_after_s, self._rng)
         elif isinstance(exc, PermanentPollError):
@@ -186,62 +160,58 @@ class PollRunner:
             state, delay = "failed", PERMANENT_RETRY_S
         else:
             state, delay = "retrying", self._backoff.next_delay()
-        POLLS.labels(kind, state).inc()
+        self._count(state)
         await self._state.failed(
-            self.connector.id, owner=self._owner, state=state, error=str(exc), now_ms=now_ms
+            self.connector.id,
+            owner=self._owner,
+            state=state,
+            error=str(exc),
+            now_ms=epoch_ms(datetime.now(UTC)),
         )
         return delay
 
 
-class StreamRunner(PollRunner):
+class PollRunner(_LeasedRunner):
+    """Polls one connector while this replica holds its lease; stores items before advancing."""
+
+    def __init__(self, *, poller: Poller, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._poller = poller
+
+    async def step(self) -> float:
+        """One poll (if we hold the lease); returns how long to wait before the next."""
+        held = await self._acquire()
+        if held is None:
+            return self._elsewhere_delay()
+        try:
+            result = await self._poller.poll(held.get("cursor"))
+        except PollError as exc:
+            return await self._failed(exc)
+        await self._store_and_advance(result.payloads, result.next_cursor)
+        return result.wait_s
+
+
+class StreamRunner(_LeasedRunner):
     """Consumes one connector's stream while this replica holds its lease; reconnects on failure."""
 
-    def __init__(self, *, source: StreamSource, renew_every_s: float = 10.0, **kwargs: Any) -> None:
-        super().__init__(poller=_NoPoll(), **kwargs)
+    def __init__(self, *, source: StreamSource, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._source = source
-        self._renew_every_s = renew_every_s
 
     async def step(self) -> float:
         """One connection: consume until it ends or fails; returns how long to wait before reconnecting."""
-        kind = self.connector.kind.value
-        held = await self._state.acquire(
-            self.connector.id,
-            owner=self._owner,
-            now_ms=epoch_ms(datetime.now(UTC)),
-            lease_ms=self._lease_ms,
-        )
+        held = await self._acquire()
         if held is None:
-            POLLS.labels(kind, "held_elsewhere").inc()
-            return self._lease_ms / 3000 * self._rng.uniform(0.8, 1.2)
+            return self._elsewhere_delay()
         try:
             async for batch in self._source.stream(held.get("cursor")):
-                items = self._parse_all(batch.payloads)
-                if items:
-                    await self._ingestor.apply(
-                        self.connector.brand_id, items, received_at=datetime.now(UTC)
-                    )
-                # Storing first, then the cursor (and the lease renewal with it).
-                if not await self._state.advance(
-                    self.connector.id,
-                    owner=self._owner,
-                    cursor=batch.cursor,
-                    items=len(items),
-                    now_ms=epoch_ms(datetime.now(UTC)),
-                    lease_ms=self._lease_ms,
-                ):
-                    POLLS.labels(kind, "lease_lost").inc()
+                # Each batch (an empty one too) renews the lease with its cursor.
+                if not await self._store_and_advance(batch.payloads, batch.cursor):
                     return 0.0
-                POLLS.labels(kind, "ok").inc()
-                self._backoff.reset()
-        except (RateLimitedError, TransientPollError, PermanentPollError) as exc:
+        except PollError as exc:
             return await self._failed(exc)
-        POLLS.labels(kind, "stream_ended").inc()
+        self._count("stream_ended")
         return self._backoff.next_delay()
-
-
-class _NoPoll:
-    async def poll(self, cursor: str | None) -> PollResult:
-        raise TransientPollError("a stream connector does not poll")
 
 
 class PollerManager:
@@ -316,7 +286,7 @@ class PollerManager:
             "state": self._state,
             "owner": self._owner,
         }
-        runner: PollRunner
+        runner: _LeasedRunner
         if isinstance(client, StreamSource):
             runner = StreamRunner(source=client, **common)
         else:
