@@ -42,11 +42,14 @@ def token(stack: Stack) -> TokenFactory:
     key = load_signing_key(stack.config.keys_dir)
 
     def make(
-        *, roles: tuple[Role, ...] = (Role.SMM_MANAGER,), brands: tuple[str, ...] = ("brand-e2e",)
+        *,
+        roles: tuple[Role, ...] = (Role.SMM_MANAGER,),
+        brands: tuple[str, ...] = ("brand-e2e",),
+        subject: str = "e2e",
     ) -> str:
         return issue_token(
             key=key,
-            subject="e2e",
+            subject=subject,
             roles=roles,
             brands=brands,
             ttl=timedelta(minutes=30),

@@ -100,7 +100,7 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
         assert f"http://127.0.0.1:{ports['console']}/" in out
         assert "smm token --role admin --brand demo" in out
         assert "8 mentions posted, 0 already there" in out
-        assert "Simulator: signed VK, Facebook, Instagram and Telegram webhooks" in out
+        assert "Simulator: signed VK, Facebook, Instagram and Telegram webhooks and an X" in out
         children = _children(proc.pid)
         assert len(children) >= 8  # broker, database, five services and the simulator
         # The simulator's signed webhooks fill the demo brand's mentions beyond the seed.

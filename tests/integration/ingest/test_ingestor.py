@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from smm_ingest.adapters.graph_fetches_repo import GraphFetchRepository
 from smm_ingest.adapters.mentions_repo import MentionRepository
 from smm_ingest.domain.items import DeletedItem, EditedItem, NewItem
 from smm_ingest.domain.mentions import MentionDraft
@@ -49,6 +50,7 @@ async def pipeline(
         repository=repo,
         enricher=Enricher(detector=None, sentiment=None, rules_for=None),
         relay=OutboxRelay([db["mentions"]], nowhere),
+        fetches=GraphFetchRepository(db["graph_fetches"], retention_days=1),
     )
     return ingestor, db["mentions"]
 

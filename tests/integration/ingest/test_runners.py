@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
 
 from smm_ingest.adapters.poll_state_repo import PollStateRepository
+from smm_ingest.adapters.raw_store import RawEventStore
 from smm_ingest.domain.connectors import Connector, ConnectorKind
 from smm_ingest.domain.items import NewItem, ParsedItem, ParsedPayload, PayloadError
 from smm_ingest.domain.mentions import MentionDraft
@@ -141,6 +143,37 @@ async def test_poll_runner_stores_before_saving_the_cursor_and_resumes_from_it(
     assert final["items"] == 3
     assert final["state"] == "running"
     assert "last_error" not in final
+
+
+async def test_polled_batches_are_kept_for_audit_as_received(
+    state_coll: Any, mongo_client: AsyncMongoClient[Document], mongo_settings: MongoSettings
+) -> None:
+    raw = RawEventStore(mongo_client[mongo_settings.database]["raw_deliveries"], retention_days=3)
+    await raw.ensure_indexes()
+    poller = ScriptedPoller(
+        [PollResult(payloads=[{"id": 1}, {"bad": 1}], next_cursor="2"), PollResult(next_cursor="2")]
+    )
+    runner = PollRunner(
+        connector=CONNECTOR,
+        poller=poller,
+        parser=parse,
+        ingestor=RecordingIngestor([]),  # type: ignore[arg-type]
+        state=PollStateRepository(state_coll),
+        owner="replica-a",
+        audit=raw,
+        sleep=no_sleep,
+    )
+    await runner.step()
+    await runner.step()  # an empty poll leaves no audit record
+    docs = [d async for d in raw.collection.find({})]
+    assert len(docs) == 1
+    (doc,) = docs
+    assert (doc["connector_id"], doc["brand_id"], doc["kind"]) == ("c1", "b1", "telegram_poll")
+    assert json.loads(doc["body"]) == [{"id": 1}, {"bad": 1}]  # the unreadable item too
+    assert doc["items"] == 1
+    assert "pending_ms" not in doc  # already processed: never claimed again
+    _, claimed = await raw.claim(now=datetime.now(UTC), lease_s=30, limit=10)
+    assert claimed == []
 
 
 async def test_only_the_lease_holder_polls(state_coll: Any) -> None:

@@ -270,3 +270,25 @@ async def test_ttl_index_is_accepted(db) -> None:  # type: ignore[no-untyped-def
     await ensure_indexes(coll, [IndexSpec(["stored_at"], expire_after_s=3600)])
     info = await coll.index_information()
     assert any(v.get("expireAfterSeconds") == 3600 for v in info.values())
+
+
+async def test_array_membership_without_an_index(db) -> None:  # type: ignore[no-untyped-def]
+    """Membership queries on an unindexed array field. An index on an array field makes them
+    match nothing on nx-27017 (0.8.1), so we index no array: a lookup collection keyed by the
+    member (``case_mentions``) serves lookups instead."""
+    coll = db["arrays_plain"]
+    await coll.insert_one({"_id": "a", "ids": ["m1", "m2"]})
+    await coll.insert_one({"_id": "b", "ids": ["m3"]})
+    assert [d["_id"] async for d in coll.find({"ids": "m2"})] == ["a"]
+    assert [d["_id"] async for d in coll.find({"ids": {"$nin": ["m3"]}})] == ["a"]
+
+
+async def test_counters_by_dotted_inc_exist_before_they_are_incremented(db) -> None:  # type: ignore[no-untyped-def]
+    """``$inc`` on dotted paths nests into an existing document; in an upsert's insert
+    nx-27017 keeps the dotted names as flat keys, so counters are created first."""
+    counters = db["counters"]
+    await counters.insert_one({"_id": "b", "status": {}})
+    await counters.update_one({"_id": "b"}, {"$inc": {"status.open": 2, "status.new": 1}})
+    await counters.update_one({"_id": "b"}, {"$inc": {"status.open": -1}})
+    doc = await counters.find_one({"_id": "b"})
+    assert doc == {"_id": "b", "status": {"open": 1, "new": 1}}

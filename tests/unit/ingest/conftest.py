@@ -12,6 +12,7 @@ from smm_ingest.domain.items import (
     DeletedItem,
     EditedItem,
     EngagementItem,
+    FetchRequest,
     NewItem,
     ParsedPayload,
     PayloadError,
@@ -48,6 +49,10 @@ def parse_outcome(parse: Callable[[Any], ParsedPayload], payload: Any) -> Outcom
         elif isinstance(item, DeletedItem):
             assert 0 < len(item.native_id) <= 256
             assert item.deleted_at.tzinfo is not None
+        elif isinstance(item, FetchRequest):
+            # Its ids are stored as its key and sent back to the network in a Graph query.
+            for value in (item.account_id, item.media_id, item.comment_id):
+                assert value is None or (0 < len(value) <= 128 and value.isprintable())
         else:
             assert isinstance(item, EngagementItem)
     return parsed

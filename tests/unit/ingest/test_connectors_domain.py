@@ -18,6 +18,8 @@ pytestmark = pytest.mark.unit
         (ConnectorKind.VK, {"group_id": 123}, {"123", "-123"}),
         (ConnectorKind.VK_STREAMING, {"group_id": 123, "rules": []}, {"123", "-123"}),
         (ConnectorKind.META, {"page_ids": ["p1"], "instagram_account_ids": ["ig1"]}, {"p1", "ig1"}),
+        (ConnectorKind.INSTAGRAM, {"ig_user_id": "178414", "username": "acme"}, {"178414", "acme"}),
+        (ConnectorKind.INSTAGRAM, {"ig_user_id": "178414"}, {"178414"}),
         (ConnectorKind.TELEGRAM, {"bot_id": "77"}, {"77"}),
         (ConnectorKind.TELEGRAM_POLL, {"bot_id": "77"}, {"77"}),
         (ConnectorKind.TELEGRAM_POLL, {}, set()),
@@ -40,6 +42,9 @@ def test_every_kind_declares_its_secrets_and_poll_kinds_are_kinds() -> None:
     connector = Connector(id="c", brand_id="b", kind=ConnectorKind.X_STREAM, name="n", config={})
     assert connector.polls
     assert connector.missing_secrets() == frozenset({"bearer_token"})
+    instagram = Connector(id="c", brand_id="b", kind=ConnectorKind.INSTAGRAM, name="n", config={})
+    assert instagram.polls
+    assert instagram.missing_secrets() == frozenset({"access_token"})
     webhook = Connector(
         id="c",
         brand_id="b",

@@ -16,6 +16,7 @@ from smm_ingest.domain.items import (
     AccountContext,
     DeletedItem,
     EditedItem,
+    FetchRequest,
     NewItem,
     ParsedPayload,
     PayloadError,
@@ -302,14 +303,50 @@ def test_instagram_own_comment_is_skipped() -> None:
     assert meta.parse(load("ig_comment_own"), INSTAGRAM).items == ()
 
 
-def test_instagram_mention_needs_a_fetch() -> None:
+def test_instagram_mention_in_a_comment_is_a_fetch_request_for_the_entry_account() -> None:
     parsed = meta.parse(load("ig_mention"), INSTAGRAM)
 
-    assert parsed.items == ()
-    assert parsed.ignored == (
-        "instagram: mention in comment 17894227972186120 on media 17918195224117851: "
-        "needs Graph API fetch",
+    assert parsed.items == (
+        FetchRequest(
+            network=Network.INSTAGRAM,
+            account_id=IG,
+            media_id="17918195224117851",
+            comment_id="17894227972186120",
+        ),
     )
+    assert parsed.ignored == ()
+
+
+def test_instagram_mention_in_a_caption_is_a_fetch_request_for_the_media() -> None:
+    (item,) = meta.parse(load("ig_mention_caption"), INSTAGRAM).items
+
+    assert item == FetchRequest(Network.INSTAGRAM, IG, "17918195224117851")
+    assert isinstance(item, FetchRequest)
+    assert item.key("b1") == f"b1|instagram|{IG}|media:17918195224117851"
+
+
+def test_a_redelivered_mention_asks_for_the_same_fetch() -> None:
+    first = meta.parse(load("ig_mention"), INSTAGRAM).items[0]
+    again = load("ig_mention")
+    again["entry"][0]["time"] += 60  # Meta redelivers later, with a new entry time
+
+    (second,) = meta.parse(again, INSTAGRAM).items
+
+    assert isinstance(first, FetchRequest)
+    assert isinstance(second, FetchRequest)
+    assert first.key("b1") == second.key("b1")
+    assert first.key("b1") != first.key("b2")  # brands keep their own requests
+
+
+def test_instagram_mention_without_media_is_unreadable() -> None:
+    payload = load("ig_mention")
+    del payload["entry"][0]["changes"][0]["value"]["media_id"]
+
+    with pytest.raises(PayloadError) as caught:
+        meta.parse(payload, INSTAGRAM)
+
+    assert caught.value.code == "payload.missing_field"
+    assert "entry[0].changes[0].value.media_id" in caught.value.message
 
 
 def test_instagram_change_on_the_entry_itself_is_read_too() -> None:

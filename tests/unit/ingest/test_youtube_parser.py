@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from smm_ingest.adapters.networks import youtube
+from smm_ingest.adapters.networks import common, youtube
 from smm_ingest.domain.items import AccountContext, EditedItem, NewItem, PayloadError
 from smm_ingest.domain.mentions import MentionDraft, normalise
 from smm_shared.events import Author, MentionKind, Network
@@ -224,5 +224,5 @@ def test_thread_latest_at_is_its_newest_comment_or_none() -> None:
 )
 def test_rfc3339_edges_are_payload_errors(value: str) -> None:
     with pytest.raises(PayloadError) as caught:
-        youtube.parse_rfc3339(value, "publishedAt")
+        common.parse_rfc3339(value, "publishedAt")
     assert caught.value.code == "payload.bad_value"

@@ -30,8 +30,22 @@ from smm_shared.contracts import (
 from smm_shared.events import (
     Attachment,
     Author,
+    CaseAssigned,
+    CaseDepartmentAnswered,
+    CaseEscalated,
+    CaseHandedOff,
     CaseMentionAdded,
+    CaseNoteAdded,
     CaseOpened,
+    CasePriorityChanged,
+    CaseReopened,
+    CaseReplied,
+    CaseReplyFailed,
+    CaseReplyRequested,
+    CaseResolved,
+    CaseRouted,
+    CaseStatusChanged,
+    CaseTagsChanged,
     Contract,
     EngagementObserved,
     Event,
@@ -41,7 +55,18 @@ from smm_shared.events import (
     MentionReceived,
     MentionUpdated,
     Network,
+    ReplyFailed,
+    ReplyPublished,
+    ReplyRequested,
+    ReviewOutcome,
     Sentiment,
+    SlaApplied,
+    SlaBreached,
+    SlaMet,
+    SlaPaused,
+    SlaRebound,
+    SlaResumed,
+    SlaWarning,
     cloudevent_headers,
     decode_event,
     event_types,
@@ -148,6 +173,106 @@ SAMPLES: dict[type[Event], list[Callable[[], Event]]] = {
         ),
     ],
 }
+
+_CASE = {"brand_id": "b1", "case_id": "c1", "conversation_key": "x:1"}
+_CHANGE = {**_CASE, "actor": "user:ann", "reason": "because"}
+_SLA = {"brand_id": "b1", "case_id": "c1", "metric": "first_response", "policy_id": "p1"}
+_REPLY = {"brand_id": "b1", "reply_id": "r1", "case_id": "c1", "network": Network.X}
+SAMPLES.update(
+    {
+        CaseStatusChanged: [lambda: CaseStatusChanged(**_CHANGE, previous="new", current="open")],
+        CaseAssigned: [
+            lambda: CaseAssigned(**_CHANGE, assignee_id="ann"),
+            lambda: CaseAssigned(**_CHANGE, previous_assignee_id="bob"),
+        ],
+        CaseRouted: [
+            lambda: CaseRouted(
+                **_CHANGE,
+                department="billing",
+                priority="high",
+                tags=("refund",),
+                sla_policy_id="p1",
+                rule_id="r1",
+                rule_name="Refunds",
+            )
+        ],
+        CasePriorityChanged: [
+            lambda: CasePriorityChanged(**_CHANGE, previous="normal", current="urgent")
+        ],
+        CaseTagsChanged: [lambda: CaseTagsChanged(**_CHANGE, added=("a",), tags=("a", "b"))],
+        CaseNoteAdded: [lambda: CaseNoteAdded(**_CHANGE, note_id="n1")],
+        CaseReplyRequested: [lambda: CaseReplyRequested(**_CHANGE, reply_id="r1", automatic=True)],
+        CaseReplied: [
+            lambda: CaseReplied(
+                **_CASE, reply_id="r1", native_id="9", url="https://x.com/a/status/9"
+            )
+        ],
+        CaseReplyFailed: [
+            lambda: CaseReplyFailed(**_CASE, reply_id="r1", code="x.403", message="blocked")
+        ],
+        CaseResolved: [lambda: CaseResolved(**_CHANGE, resolution_s=61.5, assignee_id="ann")],
+        CaseReopened: [lambda: CaseReopened(**_CHANGE)],
+        CaseHandedOff: [lambda: CaseHandedOff(**_CHANGE, department="billing", handoff_id="h1")],
+        CaseDepartmentAnswered: [
+            lambda: CaseDepartmentAnswered(**_CHANGE, department="billing", handoff_id="h1")
+        ],
+        CaseEscalated: [
+            lambda: CaseEscalated(
+                **_CHANGE,
+                trigger="breach",
+                metric="first_response",
+                rule_id="e1",
+                actions=("priority→urgent",),
+                notify=("lead",),
+            )
+        ],
+        ReviewOutcome: [
+            lambda: ReviewOutcome(
+                **_CASE,
+                mention_id="m1",
+                outcome="improved",
+                sentiment_before=-0.6,
+                sentiment_after=0.4,
+            )
+        ],
+        SlaApplied: [
+            lambda: SlaApplied(**_SLA, target_s=600, warn_due_at=T0, breach_due_at=T0),
+        ],
+        SlaWarning: [lambda: SlaWarning(**_SLA, due_at=T0, breach_due_at=T0, lateness_ms=12)],
+        SlaBreached: [lambda: SlaBreached(**_SLA, due_at=T0, lateness_ms=40, department="care")],
+        SlaMet: [lambda: SlaMet(**_SLA, elapsed_s=120.5, within_target=True)],
+        SlaPaused: [lambda: SlaPaused(**_SLA, consumed_s=30)],
+        SlaResumed: [lambda: SlaResumed(**_SLA, warn_due_at=T0, breach_due_at=T0)],
+        SlaRebound: [
+            lambda: SlaRebound(
+                **_SLA,
+                previous_policy_id="p0",
+                previous_breach_due_at=T0,
+                breach_due_at=T0,
+                reason="moved to billing",
+            )
+        ],
+        ReplyRequested: [
+            lambda: ReplyRequested(
+                brand_id="b1",
+                reply_id="r1",
+                case_id="c1",
+                network=Network.X,
+                conversation_key="x:1",
+                in_reply_to_mention_id="m1",
+                in_reply_to_native_id="123",
+                thread_native_id="100",
+                author_id="u1",
+                text="Sorry!",
+                requested_by="user:ann",
+            )
+        ],
+        ReplyPublished: [lambda: ReplyPublished(**_REPLY, native_id="9", url="https://x.com/9")],
+        ReplyFailed: [
+            lambda: ReplyFailed(**_REPLY, code="x.403", message="The author blocked us.")
+        ],
+    }
+)
 
 SAMPLE_CASES = [
     pytest.param(factory, id=f"{cls.event_type}-{i}")
@@ -649,7 +774,8 @@ _ANNOTATIONS = {"title", "description", "default", "examples", "$schema", "$id",
 _ASSERTIONS = {
     "$ref", "anyOf", "oneOf", "type", "enum", "const", "properties", "required",
     "additionalProperties", "items", "prefixItems", "minItems", "maxItems", "minLength",
-    "maxLength", "pattern", "format", "minimum", "maximum",
+    "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum",
 }  # fmt: skip
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
@@ -704,6 +830,11 @@ def validate(value: Any, schema: JsonSchema, root: JsonSchema, path: str = "$") 
     low, high = schema.get("minimum", float("-inf")), schema.get("maximum", float("inf"))
     if is_number and not low <= value <= high:
         errors.append(f"{path}: out of range")
+    above, below = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if is_number and (
+        (above is not None and value <= above) or (below is not None and value >= below)
+    ):
+        errors.append(f"{path}: out of the open range")
     if isinstance(value, dict):
         props = schema.get("properties", {})
         errors += [

@@ -2,6 +2,8 @@
 
 The fake speaks the connectors API's shapes and checks each network's authentication with
 its own code (an independent HMAC for Meta), so "accepted" here means "correctly signed".
+X posts go to a stream server that is never started here (no client reads it); reading it
+over a socket is tested in tests/integration/shared/test_simulator_x_stream.py.
 """
 
 from __future__ import annotations
@@ -27,15 +29,18 @@ from smm_shared.config import AuthSettings
 from smm_shared.simulator.cli import SEED_FILE, local_seed, run_simulate
 from smm_shared.simulator.client import (
     CONNECTOR_NAMES,
+    X_RULE_TAG,
     SetupError,
     Stats,
     confirm_endpoints,
     derive_secrets,
     ensure_connectors,
     play,
+    x_rule,
 )
-from smm_shared.simulator.payloads import Accounts, ConnectorKind, WebhookSecrets
+from smm_shared.simulator.payloads import Accounts, ConnectorKind, WebhookSecrets, tweet
 from smm_shared.simulator.scenario import Network, Scenario, ScenarioConfig, SimEvent, take
+from smm_shared.simulator.x_stream import StreamCounts, XStreamServer
 
 pytestmark = pytest.mark.unit
 
@@ -67,7 +72,10 @@ class FakeIngest:
             **doc,
             "secrets": {name: {"source": "encrypted"} for name in self.secrets[doc["id"]]},
             "missing_secrets": [],
-            "webhook_path": f"/v1/webhooks/{doc['kind']}/{doc['id']}",
+            # As ingest answers: kinds that read the network have no webhook.
+            "webhook_path": None
+            if doc["kind"] == "x_stream"
+            else f"/v1/webhooks/{doc['kind']}/{doc['id']}",
         }
 
     def app(self) -> FastAPI:
@@ -178,8 +186,8 @@ def client(fake: FakeIngest) -> httpx.AsyncClient:
     )
 
 
-def events(count: int, seed: int = 1) -> list[SimEvent]:
-    config = ScenarioConfig(seed=seed, rate=5, burst_at=2, burst_for=5)
+def events(count: int, seed: int = 1, *, play_x: bool = False) -> list[SimEvent]:
+    config = ScenarioConfig(seed=seed, rate=5, burst_at=2, burst_for=5, play_x=play_x)
     return list(take(Scenario(config).events(), count=count))
 
 
@@ -217,7 +225,8 @@ async def test_connectors_are_created_once_and_reused() -> None:
     }
     assert all(e.created for e in first.values())
     assert not any(e.created for e in second.values())
-    assert sorted(d["name"] for d in fake.connectors.values()) == sorted(CONNECTOR_NAMES.values())
+    webhooks = [n for k, n in CONNECTOR_NAMES.items() if k is not ConnectorKind.X_STREAM]
+    assert sorted(d["name"] for d in fake.connectors.values()) == sorted(webhooks)
     assert {d["kind"] for d in fake.connectors.values()} == {"vk", "meta", "telegram"}
     assert stats_one.ok
     assert stats_two.ok
@@ -277,6 +286,131 @@ async def test_rotated_secrets_let_a_reused_connector_verify_again() -> None:
     _, stats = await one_run(fake, events(60), secrets=other)
 
     assert fake.calls("POST", "/v1/connectors") == 3
+    assert stats.ok
+
+
+async def test_the_x_connector_points_at_this_runs_stream_and_is_reused() -> None:
+    fake = FakeIngest()
+    async with client(fake) as http:
+        first = await ensure_connectors(
+            http,
+            brand=BRAND,
+            token=TOKEN,
+            accounts=ACCOUNTS,
+            secrets=SECRETS,
+            x_stream_url="http://127.0.0.1:41001",
+        )
+        second = await ensure_connectors(
+            http,
+            brand=BRAND,
+            token=TOKEN,
+            accounts=ACCOUNTS,
+            secrets=SECRETS,
+            x_stream_url="http://127.0.0.1:41002",  # the next run's port
+        )
+
+    x_first, x_second = first[ConnectorKind.X_STREAM], second[ConnectorKind.X_STREAM]
+    assert (x_first.created, x_second.created) == (True, False)
+    assert x_first.connector_id == x_second.connector_id
+    assert x_first.path is None  # ingest reads the stream; nothing is posted to it
+    doc = fake.connectors[x_first.connector_id]
+    assert (doc["kind"], doc["name"]) == ("x_stream", "Simulated X stream")
+    assert doc["config"] == {
+        "user_id": ACCOUNTS.x_user_id,
+        "api_base_url": "http://127.0.0.1:41002",
+        "rules": [{"value": "@DemoBank OR DemoBank", "tag": X_RULE_TAG}],
+    }
+    assert x_rule(ACCOUNTS) == "@DemoBank OR DemoBank"
+    assert fake.secrets[x_first.connector_id] == {"bearer_token": SECRETS.x_bearer_token}
+    assert fake.calls("POST", "/v1/connectors") == 4
+
+
+async def test_x_posts_go_to_the_stream_and_wait_there_without_a_reader() -> None:
+    fake = FakeIngest()
+    batch = events(150, play_x=True)
+    on_x = [e for e in batch if e.network is Network.X]
+    assert on_x
+    stream = XStreamServer(bearer_token=SECRETS.x_bearer_token)  # not started: nobody reads
+
+    endpoints, _ = await one_run(fake, [])
+    async with client(fake) as http:
+        stats = await play(
+            http,
+            batch,
+            endpoints=endpoints,
+            accounts=ACCOUNTS,
+            secrets=SECRETS,
+            epoch=0.0,
+            clock=VirtualClock(),
+            stream=stream,
+            stream_grace_s=0.0,
+        )
+
+    # Webhooks for the other networks, all accepted; X posts only on the stream.
+    assert len(fake.deliveries) == len(batch) - len(on_x)
+    assert stats.sent[Network.X] == len(on_x) == stream.counts.published
+    assert sum(stats.accepted.values()) == len(batch) - len(on_x)
+    assert stream.counts.waiting == len(on_x)
+    assert stream.counts.delivered == 0
+    assert stats.finished
+    assert not stats.ok  # X posts nobody read are not delivered
+    line = stats.summary(stats.elapsed_s)
+    assert f"x {len(on_x)})" in line
+    assert f"x stream 0 read, {len(on_x)} not delivered; ingest has not connected to it" in line
+
+
+async def test_an_x_event_without_a_stream_is_a_mistake() -> None:
+    fake = FakeIngest()
+    endpoints, _ = await one_run(fake, [])
+    async with client(fake) as http:
+        with pytest.raises(ValueError, match="needs the stream"):
+            await play(
+                http,
+                events(150, play_x=True),
+                endpoints=endpoints,
+                accounts=ACCOUNTS,
+                secrets=SECRETS,
+                epoch=0.0,
+                clock=VirtualClock(),
+            )
+
+
+def test_a_full_stream_queue_drops_its_oldest_posts() -> None:
+    stream = XStreamServer(bearer_token="t", queue_limit=3)
+    posts = [
+        tweet(e, accounts=ACCOUNTS, epoch=0.0)
+        for e in events(200, play_x=True)
+        if e.network is Network.X
+    ]
+    assert len(posts) > 5
+
+    for post in posts:
+        stream.publish(post)
+
+    assert stream.counts.published == len(posts)
+    assert stream.counts.waiting == 3
+    assert stream.counts.dropped == len(posts) - 3
+    assert stream.counts.undelivered == len(posts)
+
+
+def test_the_summary_line_tells_what_the_x_stream_did() -> None:
+    counts = StreamCounts(published=9, delivered=5, waiting=4, connected=True, connections=1)
+    stats = Stats(stream=counts)
+    stats.sent.update({Network.X: 9, Network.VK: 1})
+    stats.accepted.update({Network.VK: 1})
+
+    assert " · accepted 6 · refused 0 · x stream 5 read, 4 waiting · " in stats.summary(1.0)
+    counts.connected = False
+    assert "x stream 5 read, 4 waiting; ingest is not connected now · " in stats.summary(1.0)
+    counts.waiting, counts.dropped, counts.unmatched = 0, 3, 1
+    stats.finished = True
+    assert (
+        "x stream 5 read, 4 not delivered (3 dropped from the full queue, 1 matched no rule) · "
+        in stats.summary(1.0)
+    )
+    assert not stats.ok
+    counts.delivered, counts.dropped, counts.unmatched = 9, 0, 0
+    assert "x stream 9 read · " in stats.summary(1.0)
     assert stats.ok
 
 
@@ -348,7 +482,7 @@ async def test_a_forbidden_token_is_a_setup_error_with_the_code() -> None:
 async def test_play_follows_the_schedule_and_reports_every_ten_seconds() -> None:
     fake = FakeIngest()
     clock = VirtualClock()
-    batch = list(take(Scenario(ScenarioConfig(seed=3, rate=2)).events(), duration=45))
+    batch = list(take(Scenario(ScenarioConfig(seed=3, rate=2, play_x=False)).events(), duration=45))
     sent_at: list[float] = []
     reports: list[float] = []
     app = fake.app()
@@ -428,7 +562,7 @@ def test_the_summary_line() -> None:
     line = stats.summary(2.0)
 
     assert line == (
-        "[   2.0s] sent 4 (2.0/s: vk 3, facebook 0, instagram 0, telegram 1)"
+        "[   2.0s] sent 4 (2.0/s: vk 3, facebook 0, instagram 0, telegram 1, x 0)"
         " · accepted 3 · refused 1 (401 webhook.bad_secret ×1) · ack p50 7.0 ms, p99 40.0 ms"
     )
     assert "\n" not in line
@@ -444,15 +578,17 @@ def test_secrets_derive_from_the_local_seed(tmp_path: Path) -> None:
     assert derive_secrets(seed, "demo") == derive_secrets(seed, "demo")
     assert derive_secrets(seed, "demo") != derive_secrets(seed, "other")
     values = derive_secrets(seed, "demo")
-    all_four = [
+    all_five = [
         values.vk_secret,
         values.meta_app_secret,
         values.meta_verify_token,
         values.telegram_secret_token,
+        values.x_bearer_token,
     ]
-    assert len(set(all_four)) == 4
-    assert all(len(v) == 48 and v.isalnum() for v in all_four)
+    assert len(set(all_five)) == 5
+    assert all(len(v) == 48 and v.isalnum() for v in all_five)
     assert values.vk_secret not in repr(values)
+    assert values.x_bearer_token not in repr(values)
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -467,6 +603,10 @@ def test_simulate_is_registered_on_the_smm_command() -> None:
 
     assert args.func is run_simulate
     assert (args.rate, args.count, args.duration, args.brand) == (5.0, 10, None, "acme")
+    assert (args.no_stream, args.stream_grace) == (False, 10.0)
+    assert (parse("--no-stream").no_stream, parse("--stream-grace", "0").stream_grace) == (True, 0)
+    with pytest.raises(SystemExit):
+        parse("--stream-grace", "-1")
     with pytest.raises(SystemExit):
         parse("--count", "10", "--duration", "5")
     with pytest.raises(SystemExit):
@@ -478,7 +618,18 @@ def test_the_command_plays_into_ingest_and_reuses_connectors(tmp_path: Path) -> 
     fake = FakeIngest()
     transport = httpx.ASGITransport(app=fake.app())
     lines: list[str] = []
-    argv = ("--data-dir", str(tmp_path), "--count", "40", "--rate", "2000", "--seed", "5")
+    # --no-stream: X is read off a socket (tests/integration/shared/test_simulator_x_stream.py).
+    argv = (
+        "--data-dir",
+        str(tmp_path),
+        "--count",
+        "40",
+        "--rate",
+        "2000",
+        "--seed",
+        "5",
+        "--no-stream",
+    )
 
     first = run_simulate(parse(*argv), transport=transport, out=lines.append)
     second = run_simulate(parse(*argv), transport=transport, out=lines.append)
@@ -503,7 +654,9 @@ def test_quiet_prints_only_the_final_summary(tmp_path: Path) -> None:
     lines: list[str] = []
 
     code = run_simulate(
-        parse("--data-dir", str(tmp_path), "--count", "5", "--rate", "1000", "--quiet"),
+        parse(
+            "--data-dir", str(tmp_path), "--count", "5", "--rate", "1000", "--quiet", "--no-stream"
+        ),
         transport=httpx.ASGITransport(app=FakeIngest().app()),
         out=lines.append,
     )

@@ -1,4 +1,5 @@
-"""The simulator's webhook payloads: the networks' documented shapes, signed, and readable by ingest.
+"""The simulator's payloads: webhooks and X stream lines in the networks' documented shapes,
+signed where the network signs, and readable by ingest.
 
 Shapes are checked key by key against the networks' documentation; the last tests also feed
 every delivery to ingest's own parsers (tests may import services; the simulator may not).
@@ -6,31 +7,48 @@ every delivery to ingest's own parsers (tests may import services; the simulator
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
+import re
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from smm_ingest.adapters.networks import meta, telegram, vk
+from smm_ingest.adapters.networks import meta, telegram, vk, x
+from smm_ingest.adapters.pollers.x import EXPANSIONS, TWEET_FIELDS, USER_FIELDS
 from smm_ingest.domain.items import AccountContext, DeletedItem, EditedItem, NewItem
+from smm_shared.events import MentionKind
 from smm_shared.events import Network as ContractNetwork
+from smm_shared.simulator import texts
 from smm_shared.simulator.payloads import (
+    CONNECTOR_OF,
     SIGNATURE_HEADER,
     TELEGRAM_SECRET_HEADER,
+    X_DEFAULT_TWEET_FIELDS,
+    X_DEFAULT_USER_FIELDS,
     Accounts,
     ConnectorKind,
     Delivery,
+    Tweet,
     WebhookSecrets,
+    XFields,
+    XFieldsError,
     delivery,
     meta_handshake_params,
     meta_signature,
     telegram_entities,
+    tweet,
     vk_confirmation_body,
+    x_entities,
+    x_stream_envelope,
+    x_stream_line,
 )
 from smm_shared.simulator.scenario import (
+    ANCHOR_POSTS,
     Action,
     Network,
     Scenario,
@@ -48,15 +66,35 @@ SECRETS = WebhookSecrets(
     meta_app_secret="meta-app-secret-2",
     meta_verify_token="meta-verify-3",
     telegram_secret_token="tg-secret-4",
+    x_bearer_token="x-bearer-5",
 )
 EPOCH = 1_764_000_000.0
 
 
 @pytest.fixture(scope="module")
-def played() -> list[tuple[SimEvent, Delivery]]:
+def events() -> list[SimEvent]:
     config = ScenarioConfig(seed=3, rate=8, burst_at=60, burst_for=30)
-    events = take(Scenario(config).events(), duration=300)
-    return [(e, delivery(e, accounts=ACCOUNTS, secrets=SECRETS, epoch=EPOCH)) for e in events]
+    return list(take(Scenario(config).events(), duration=300))
+
+
+@pytest.fixture(scope="module")
+def played(events: list[SimEvent]) -> list[tuple[SimEvent, Delivery]]:
+    """The webhooks: every event not on X."""
+    return [
+        (e, delivery(e, accounts=ACCOUNTS, secrets=SECRETS, epoch=EPOCH))
+        for e in events
+        if e.network is not Network.X
+    ]
+
+
+@pytest.fixture(scope="module")
+def posted(events: list[SimEvent]) -> list[tuple[SimEvent, Tweet]]:
+    """The X posts: every event on X."""
+    found = [
+        (e, tweet(e, accounts=ACCOUNTS, epoch=EPOCH)) for e in events if e.network is Network.X
+    ]
+    assert len(found) > 50
+    return found
 
 
 def of(played: list[tuple[SimEvent, Delivery]], network: Network) -> list[tuple[SimEvent, Any]]:
@@ -76,13 +114,23 @@ def numeric_string(value: object) -> bool:
 # --- routing and headers -------------------------------------------------------------------------
 
 
-def test_each_network_goes_to_its_connector(played: list[tuple[SimEvent, Delivery]]) -> None:
+def test_each_network_goes_to_its_connector(
+    events: list[SimEvent], played: list[tuple[SimEvent, Delivery]]
+) -> None:
     expected = {
         Network.VK: ConnectorKind.VK,
         Network.FACEBOOK: ConnectorKind.META,
         Network.INSTAGRAM: ConnectorKind.META,
         Network.TELEGRAM: ConnectorKind.TELEGRAM,
+        Network.X: ConnectorKind.X_STREAM,
     }
+    assert expected == CONNECTOR_OF
+    on_x = next(e for e in events if e.network is Network.X)
+    with pytest.raises(ValueError, match="filtered stream"):
+        delivery(on_x, accounts=ACCOUNTS, secrets=SECRETS, epoch=EPOCH)
+    not_on_x = next(e for e in events if e.network is not Network.X)
+    with pytest.raises(ValueError, match="no X post"):
+        tweet(not_on_x, accounts=ACCOUNTS, epoch=EPOCH)
     for event, sent in played:
         assert sent.connector is expected[event.network]
         assert sent.network is event.network
@@ -347,4 +395,196 @@ def test_ingest_reads_every_delivery_as_one_mention_change(
         if event.reply_to is not None and event.surface is not Surface.DIRECT:
             assert draft.parent_native_id == native_ids[(event.network, event.reply_to.message_id)]
     # A conversation is one thread in ingest's terms: replies land where they belong.
+    assert all(len(ids) == 1 for ids in threads.values())
+
+
+# --- X (API v2 filtered stream) ------------------------------------------------------------------
+
+#: What ingest's x_stream connector asks the stream for (its own constants).
+INGEST_FIELDS = XFields.from_query(
+    {"expansions": EXPANSIONS, "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
+)
+RULES = [("1862000000000000001", "smm:brand")]
+X_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+X_ACCOUNT = AccountContext(ContractNetwork.X, frozenset({ACCOUNTS.x_user_id}))
+
+
+def x_time(offset: float) -> str:
+    when = datetime.fromtimestamp(EPOCH + offset, tz=UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_x_posts_have_the_documented_shape(posted: list[tuple[SimEvent, Tweet]]) -> None:
+    shapes: set[tuple[Surface, bool]] = set()
+    for event, post in posted:
+        line = x_stream_envelope(post, INGEST_FIELDS, RULES)
+        assert set(line) == {"data", "includes", "matching_rules"}
+        assert line["matching_rules"] == [{"id": "1862000000000000001", "tag": "smm:brand"}]
+        data = line["data"]
+        tweet_id = str(event.message_id)
+        assert data["id"] == tweet_id
+        assert data["edit_history_tweet_ids"] == [tweet_id]
+        assert data["text"] == event.text
+        assert data["author_id"] == str(event.author.user_id)
+        assert X_TIME.fullmatch(data["created_at"])
+        assert data["created_at"] == x_time(event.created_at)
+        assert data["lang"] == event.language
+        assert set(data["public_metrics"]) == {
+            "retweet_count",
+            "reply_count",
+            "like_count",
+            "quote_count",
+            "bookmark_count",
+            "impression_count",
+        }
+        # The author is expanded with the user fields asked for.
+        author = line["includes"]["users"][0]
+        assert author["id"] == data["author_id"]
+        assert author["username"] == event.author.handle
+        assert author["name"] == event.author.display_name
+        assert author["public_metrics"]["followers_count"] == event.author.followers
+        assert isinstance(author["verified"], bool)
+        shapes.add((event.surface, event.reply_to is not None))
+        if event.surface is Surface.POST:
+            assert data["conversation_id"] == tweet_id
+            assert "in_reply_to_user_id" not in data
+            assert "referenced_tweets" not in data
+            assert "tweets" not in line["includes"]
+            continue
+        # A reply: to the author's own first post, or (opening) under the brand's post.
+        assert data["conversation_id"] == str(event.post_id)
+        (parent,) = line["includes"]["tweets"]
+        assert data["referenced_tweets"] == [{"type": "replied_to", "id": parent["id"]}]
+        assert data["in_reply_to_user_id"] == parent["author_id"]
+        assert parent["conversation_id"] == data["conversation_id"]
+        if event.reply_to is None:
+            assert parent["id"] == str(event.post_id)
+            assert int(parent["id"]) in ANCHOR_POSTS[Network.X]
+            assert parent["author_id"] == ACCOUNTS.x_user_id
+            assert parent["text"] in texts.BRAND_POSTS
+        else:
+            assert parent["id"] == str(event.reply_to.message_id)
+            assert parent["author_id"] == str(event.reply_to.author.user_id) == data["author_id"]
+            assert parent["text"] == event.reply_to.text
+    assert shapes == {(Surface.POST, False), (Surface.COMMENT, False), (Surface.COMMENT, True)}
+
+
+def test_x_mentions_of_the_brand_are_entities(posted: list[tuple[SimEvent, Tweet]]) -> None:
+    mentioned = 0
+    for event, post in posted:
+        entities = x_stream_envelope(post, INGEST_FIELDS, RULES)["data"].get("entities", {})
+        for mention in entities.get("mentions", []):
+            mentioned += 1
+            assert (mention["username"], mention["id"]) == (ACCOUNTS.x_username, ACCOUNTS.x_user_id)
+            assert event.text[mention["start"] : mention["end"]] == texts.BRAND_HANDLE
+        for tag in entities.get("hashtags", []):
+            assert event.text[tag["start"] : tag["end"]] == f"#{tag['tag']}"
+    assert mentioned > len(posted) // 2
+
+
+def test_a_request_without_fields_gets_x_defaults(posted: list[tuple[SimEvent, Tweet]]) -> None:
+    reply = next(post for event, post in posted if event.reply_to is not None)
+
+    bare = x_stream_envelope(reply, XFields(), [("1", None)])
+    assert set(bare) == {"data", "matching_rules"}  # no expansions: no includes
+    assert set(bare["data"]) == X_DEFAULT_TWEET_FIELDS == {"id", "text", "edit_history_tweet_ids"}
+    assert bare["matching_rules"] == [{"id": "1"}]  # a rule without a tag has no tag
+
+    expanded = x_stream_envelope(
+        reply, XFields(expansions=frozenset({"author_id", "referenced_tweets.id"})), RULES
+    )
+    assert [set(u) for u in expanded["includes"]["users"]] == [X_DEFAULT_USER_FIELDS]
+    assert [set(t) for t in expanded["includes"]["tweets"]] == [X_DEFAULT_TWEET_FIELDS]
+
+    brand_too = x_stream_envelope(
+        reply,
+        XFields(
+            expansions=frozenset({"author_id", "in_reply_to_user_id", "entities.mentions.username"})
+        ),
+        RULES,
+    )
+    ids = [u["id"] for u in brand_too["includes"]["users"]]
+    assert ids == [reply.data["author_id"], ACCOUNTS.x_user_id]  # each person once
+
+
+def test_unknown_fields_are_refused_as_x_refuses_them() -> None:
+    assert INGEST_FIELDS.expansions == {"author_id", "referenced_tweets.id"}
+    assert "note_tweet" in INGEST_FIELDS.tweet_fields
+
+    with pytest.raises(
+        XFieldsError, match=r"`tweet.fields` query parameter value \[colour\]"
+    ) as err:
+        XFields.from_query({"tweet.fields": "lang,colour"})
+    assert (err.value.parameter, err.value.unknown) == ("tweet.fields", ["colour"])
+    with pytest.raises(XFieldsError, match="expansions"):
+        XFields.from_query({"expansions": "author"})
+
+
+def test_x_entities_count_code_points() -> None:
+    text = "🎉 @DemoBank love #DemoPay, ask @someone_else"
+
+    assert x_entities(text, {"demobank": "15"}) == {
+        # the emoji is one character; @someone_else is no account X knows here
+        "mentions": [{"start": 2, "end": 11, "username": "DemoBank", "id": "15"}],
+        "hashtags": [{"start": 17, "end": 25, "tag": "DemoPay"}],
+    }
+    assert x_entities("no entities", {}) == {}
+
+
+def test_a_long_post_is_whole_in_note_tweet(posted: list[tuple[SimEvent, Tweet]]) -> None:
+    event = next(e for e, _ in posted if e.surface is Surface.POST)
+    long_text = f"{texts.BRAND_HANDLE} " + "ü" * 300
+    post = tweet(dataclasses.replace(event, text=long_text), accounts=ACCOUNTS, epoch=EPOCH)
+
+    data = x_stream_envelope(post, INGEST_FIELDS, RULES)["data"]
+    assert data["text"] == long_text[:280]
+    assert data["note_tweet"]["text"] == long_text
+    assert post.text == long_text
+    parsed = x.parse_tweet_envelope(x_stream_envelope(post, INGEST_FIELDS, RULES), X_ACCOUNT)
+    assert isinstance(parsed.items[0], NewItem)
+    assert parsed.items[0].draft.text == long_text
+
+
+def test_a_stream_line_is_one_utf8_json_line(posted: list[tuple[SimEvent, Tweet]]) -> None:
+    event, post = next((e, p) for e, p in posted if not e.text.isascii())
+    envelope = x_stream_envelope(post, INGEST_FIELDS, RULES)
+
+    line = x_stream_line(envelope)
+    assert line.endswith(b"\r\n")
+    assert line.count(b"\n") == 1
+    assert event.text.encode() in line  # UTF-8, not \u escapes
+    assert json.loads(line) == envelope
+
+
+def test_ingest_reads_every_x_post_as_one_mention(posted: list[tuple[SimEvent, Tweet]]) -> None:
+    threads: dict[int, set[str | None]] = defaultdict(set)
+    on_own_posts = 0
+    for event, post in posted:
+        envelope = json.loads(x_stream_line(x_stream_envelope(post, INGEST_FIELDS, RULES)))
+        parsed = x.parse_tweet_envelope(envelope, X_ACCOUNT)
+        assert parsed.ignored == ()
+        (item,) = parsed.items
+        assert isinstance(item, NewItem)
+        draft = item.draft
+        assert draft.network is ContractNetwork.X
+        assert draft.native_id == str(event.message_id)
+        assert draft.text == event.text
+        assert draft.language == event.language
+        written = datetime.fromtimestamp(EPOCH + event.created_at, tz=UTC)
+        assert timedelta(0) <= written - draft.created_at < timedelta(milliseconds=1)  # X: ms
+        assert draft.author.id == str(event.author.user_id)
+        assert draft.author.handle == event.author.handle
+        assert draft.author.followers == event.author.followers
+        assert draft.url == f"https://x.com/{event.author.handle}/status/{event.message_id}"
+        if event.surface is Surface.POST:
+            assert (draft.kind, draft.parent_native_id) == (MentionKind.POST, None)
+        else:
+            assert draft.kind is MentionKind.REPLY
+            parent = event.reply_to.message_id if event.reply_to else event.post_id
+            assert draft.parent_native_id == str(parent)
+        # Only a reply under the brand's own post is "on our post".
+        assert draft.on_own_post == (event.surface is Surface.COMMENT and event.reply_to is None)
+        on_own_posts += draft.on_own_post
+        threads[event.conversation].add(draft.thread_id)
+    assert on_own_posts > 0
     assert all(len(ids) == 1 for ids in threads.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import random
@@ -12,6 +13,7 @@ import pytest
 
 from smm_shared.simulator import texts
 from smm_shared.simulator.scenario import (
+    ANCHOR_POSTS,
     CONTEST_POST,
     DELETABLE,
     EDITABLE,
@@ -167,7 +169,14 @@ def test_follow_ups_stay_in_the_thread(ten_minutes: list[SimEvent]) -> None:
     for e in follow_ups:
         root = roots[e.conversation]
         assert e.at - root.at >= 2.0  # people take time to write again
-        if root.surface is Surface.POST:
+        if root.network is Network.X:
+            # X threads: replies to the first post, under the conversation it started or
+            # joined (its own id, or the brand's post it replied under).
+            assert e.surface is Surface.COMMENT
+            assert e.post_id == (root.post_id if root.surface is Surface.COMMENT else root.uid)
+            assert e.reply_to is not None
+            assert (e.reply_to.message_id, e.reply_to.author) == (root.message_id, root.author)
+        elif root.surface is Surface.POST:
             assert (e.surface, e.post_id, e.reply_to) == (Surface.COMMENT, root.message_id, None)
         elif root.surface is Surface.DIRECT:
             assert e.surface is Surface.DIRECT
@@ -315,3 +324,66 @@ def test_every_phrasebook_has_every_group(language: str) -> None:
     assert all(book.texts[group] for group in texts.GROUPS)
     assert book.greetings
     assert {n.female for n in book.first_names} == {True, False}
+
+
+# --- X ----------------------------------------------------------------------------------------
+
+
+def test_x_people_mention_the_brand_in_threads(ten_minutes: list[SimEvent]) -> None:
+    x = [e for e in ten_minutes if e.network is Network.X]
+    assert len(x) > 300
+
+    assert {e.action for e in x} == {Action.NEW}  # the filtered stream carries no edits
+    openers = [e for e in x if e.opens_conversation]
+    assert {e.surface for e in openers} == {Surface.POST, Surface.COMMENT}
+    for e in openers:
+        if e.surface is Surface.POST:
+            assert (e.post_id, e.reply_to) == (e.uid, None)
+            assert texts.BRAND in e.text
+        else:  # a reply under one of the brand's own posts
+            assert e.post_id in ANCHOR_POSTS[Network.X]
+            assert e.reply_to is None
+            assert e.text.startswith(texts.BRAND_HANDLE)
+    replies = [e for e in x if e.position > 0]
+    assert len(replies) > 50
+    assert all(e.text.startswith(f"{texts.BRAND_HANDLE} ") for e in replies)
+    # Several languages, complaints and praise, the trending hashtag and the outage burst.
+    assert len({e.language for e in x}) >= 6
+    assert {e.intent for e in x} == {
+        Intent.COMPLAINT,
+        Intent.PRAISE,
+        Intent.QUESTION,
+        Intent.OUTAGE,
+    }
+    assert any(texts.TREND_TAG in e.hashtags for e in x)
+    assert any(e.burst for e in x)
+
+
+def test_x_handles_are_valid_x_usernames() -> None:
+    people = Scenario(ScenarioConfig(seed=6)).authors[Network.X]
+
+    assert len({p.handle for p in people}) == len(people)
+    for p in people:
+        assert 1 <= len(p.handle) <= 15
+        assert all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in p.handle), p.handle
+
+
+def test_without_x_the_stream_is_the_one_played_before_x_existed() -> None:
+    config = {"seed": 5, "rate": 10, "burst_at": 20, "burst_for": 20}
+    without = run(120, **config, play_x=False)
+    with_x = run(120, **config)
+
+    assert not any(e.network is Network.X for e in without)
+    assert any(e.network is Network.X for e in with_x)
+    # The digest of this run as the simulator played it before X was added: seeded runs of
+    # the other networks did not change (fields as in SimEvent, times to 9 decimals).
+    digest = hashlib.sha256()
+    for e in without:
+        fields = (
+            e.seq, e.uid, round(e.at, 9), e.network.value, e.action.value, e.surface.value,
+            e.conversation, e.position, e.message_id, e.post_id,
+            e.reply_to.message_id if e.reply_to else None, e.author.user_id, e.author.handle,
+            e.intent.value, e.text, e.burst,
+        )  # fmt: skip
+        digest.update(repr(fields).encode())
+    assert digest.hexdigest() == "df5a643886e5d0220e473f3ad0e0eeddf4bdf071ba27f027527fcb5db835e67f"

@@ -1,5 +1,5 @@
 """The ``smm`` command: ``smm dev`` runs the local stack, ``smm token`` prints an API token,
-``smm simulate`` plays the networks' webhooks into ingest."""
+``smm simulate`` plays the networks' webhooks and an X filtered stream into ingest."""
 
 from __future__ import annotations
 
@@ -114,8 +114,9 @@ def _start_simulator(config: StackConfig, rate: float) -> ManagedProcess:
     ]
     proc = ManagedProcess("simulator", argv, config.log_dir / "simulator.log").start()
     print(
-        f"Simulator: signed VK, Facebook, Instagram and Telegram webhooks for 'demo' at {rate}/s "
-        f"(log: {config.log_dir / 'simulator.log'}; --simulate-rate 0 turns it off).",
+        f"Simulator: signed VK, Facebook, Instagram and Telegram webhooks and an X filtered"
+        f" stream for 'demo' at {rate}/s (log: {config.log_dir / 'simulator.log'};"
+        " --simulate-rate 0 turns it off).",
         flush=True,
     )
     return proc
@@ -174,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--simulate-rate",
         type=float,
         default=float(os.environ.get("SMM_SIMULATE_RATE", "0.5")),
-        help="webhooks per second the network simulator plays for the demo brand (0: off; default 0.5)",
+        help="events per second the network simulator plays for the demo brand (0: off; default 0.5)",
     )
     dev.set_defaults(func=_dev)
     add_token_command(sub)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from smm_ingest.adapters.connectors_repo import ConnectorRepository
 from smm_ingest.adapters.enrichment.language import LinguaDetector
 from smm_ingest.adapters.enrichment.sentiment import build_sentiment
+from smm_ingest.adapters.graph_fetches_repo import GraphFetchRepository
 from smm_ingest.adapters.mentions_repo import MentionRepository
 from smm_ingest.adapters.poll_state_repo import PollStateRepository
 from smm_ingest.adapters.pollers.registry import client_factories
@@ -50,11 +51,16 @@ def create_app(settings: IngestSettings) -> FastAPI:
             connectors = ConnectorRepository(db["connectors"])
             raw = RawEventStore(db["raw_deliveries"], retention_days=settings.raw_retention_days)
             rules = KeywordRuleRepository(db["keyword_rules"])
-            for repo in (mentions, connectors, raw, rules):
+            graph_fetches = GraphFetchRepository(
+                db["graph_fetches"], retention_days=settings.raw_retention_days
+            )
+            for repo in (mentions, connectors, raw, rules, graph_fetches):
                 await repo.ensure_indexes()
             relay = runtime.outbox_relay([mentions.collection, mentions.engagement])
             enricher = Enricher(detector=detector, sentiment=sentiment, rules_for=rules.rules_for)
-            ingestor = MentionIngestor(repository=mentions, enricher=enricher, relay=relay)
+            ingestor = MentionIngestor(
+                repository=mentions, enricher=enricher, relay=relay, fetches=graph_fetches
+            )
             processor = RawProcessor(
                 raw=raw, connectors=connectors, parsers=PARSERS, ingestor=ingestor
             )
@@ -76,8 +82,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 connectors=connectors,
                 state=poll_state,
                 ingestor=ingestor,
-                factories=client_factories(http, secrets),
+                factories=client_factories(http, secrets, graph_fetches=graph_fetches),
                 parsers=PARSERS,
+                audit=raw,
             )
             if not settings.preload_language_models:
                 # Load the language models off the request path now, so the first mentions

@@ -1,4 +1,5 @@
-"""``smm simulate``: play the networks (VK, Facebook, Instagram, Telegram) into ingest's webhooks."""
+"""``smm simulate``: play the networks into ingest: VK, Facebook, Instagram and Telegram as
+webhooks, X as a filtered stream that ingest's ``x_stream`` connector reads from a local port."""
 
 from __future__ import annotations
 
@@ -22,15 +23,18 @@ from smm_shared.auth.keys import SIGNING_KEY_FILE
 from smm_shared.config import AuthSettings
 from smm_shared.demo import DEMO_BRAND
 from smm_shared.simulator.client import (
+    STREAM_GRACE_S,
     SetupError,
     Stats,
     confirm_endpoints,
     derive_secrets,
     ensure_connectors,
     play,
+    x_rule,
 )
-from smm_shared.simulator.payloads import Accounts, WebhookSecrets
+from smm_shared.simulator.payloads import Accounts, ConnectorKind, WebhookSecrets
 from smm_shared.simulator.scenario import Scenario, ScenarioConfig, take
+from smm_shared.simulator.x_stream import XStreamServer
 from smm_shared.stack import DEFAULT_PORTS
 
 SEED_FILE: Final = "simulator.key"
@@ -139,6 +143,18 @@ def configure_simulate_parser(parser: argparse.ArgumentParser) -> None:
         "--token", default=None, help="API token (default: sign one with the stack's dev key)"
     )
     parser.add_argument(
+        "--no-stream",
+        action="store_true",
+        help="no X: neither the local X filtered stream nor X posts in the scenario",
+    )
+    parser.add_argument(
+        "--stream-grace",
+        type=_non_negative_float,
+        default=STREAM_GRACE_S,
+        help="seconds to wait at the end for ingest to read the X posts still queued"
+        " (default: %(default)s)",
+    )
+    parser.add_argument(
         "--id-base",
         type=int,
         default=None,
@@ -151,10 +167,11 @@ def add_simulate_command(subparsers: argparse._SubParsersAction[argparse.Argumen
     """Register the ``simulate`` subcommand on the ``smm`` command's subparsers."""
     parser = subparsers.add_parser(
         "simulate",
-        help="play VK, Facebook, Instagram and Telegram webhooks into ingest",
+        help="play VK, Facebook, Instagram and Telegram webhooks and an X stream into ingest",
         description=(
             "Create (or reuse) demo connectors, then deliver a seeded, multilingual scenario"
-            " of signed webhooks at the given rate, printing a summary every ~10 s."
+            " of signed webhooks at the given rate, and serve its X posts on a local X API v2"
+            " filtered stream that ingest reads, printing a summary every ~10 s."
         ),
     )
     configure_simulate_parser(parser)
@@ -209,6 +226,7 @@ def scenario_config(args: argparse.Namespace, id_base: int) -> ScenarioConfig:
         burst_factor=args.burst_factor,
         trend_ramp_s=ramp,
         id_base=id_base,
+        play_x=not args.no_stream,
     )
 
 
@@ -218,7 +236,8 @@ def run_simulate(
     transport: httpx.AsyncBaseTransport | None = None,
     out: Out | None = None,
 ) -> int:
-    """Run ``smm simulate``; 0 when every delivery was accepted, 1 if not, 2 on setup errors."""
+    """Run ``smm simulate``; 0 when every delivery was accepted (and every X post read off the
+    stream), 1 if not, 2 on setup errors."""
     say: Out = out or (lambda line: print(line, flush=True))
     data_dir: Path = args.data_dir or default_data_dir()
     keys_dir = data_dir / KEYS_SUBDIR
@@ -258,11 +277,23 @@ async def _simulate(
     url = args.ingest_url or default_ingest_url()
     quiet: bool = args.quiet
     limits = httpx.Limits(max_connections=args.concurrency)
-    async with httpx.AsyncClient(
-        base_url=url, timeout=10.0, limits=limits, transport=transport
-    ) as http:
+    async with contextlib.AsyncExitStack() as resources:
+        stream: XStreamServer | None = None
+        if config.play_x:
+            # Started first: the X connector is configured with its address.
+            stream = await resources.enter_async_context(
+                XStreamServer(bearer_token=secrets.x_bearer_token)
+            )
+        http = await resources.enter_async_context(
+            httpx.AsyncClient(base_url=url, timeout=10.0, limits=limits, transport=transport)
+        )
         endpoints = await ensure_connectors(
-            http, brand=args.brand, token=token, accounts=accounts, secrets=secrets
+            http,
+            brand=args.brand,
+            token=token,
+            accounts=accounts,
+            secrets=secrets,
+            x_stream_url=stream.url if stream is not None else None,
         )
         await confirm_endpoints(http, endpoints, accounts=accounts, secrets=secrets)
         if not quiet:
@@ -272,6 +303,11 @@ async def _simulate(
                 for kind, e in endpoints.items()
             )
             say(f"Connectors: {connectors}; VK confirmation and Meta subscription check passed.")
+            if stream is not None and ConnectorKind.X_STREAM in endpoints:
+                say(
+                    f"X filtered stream (API v2) at {stream.url}, rule {x_rule(accounts)!r}:"
+                    " ingest's x_stream connector connects to it within seconds."
+                )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         handled: list[signal.Signals] = []
@@ -293,6 +329,8 @@ async def _simulate(
                 report=None if quiet else (lambda s, t: say(s.summary(t))),
                 report_every=REPORT_EVERY_S,
                 stop=stop,
+                stream=stream,
+                stream_grace_s=args.stream_grace,
             )
         finally:
             for sig in handled:

@@ -1,8 +1,10 @@
-"""The simulator as a black-box HTTP client of ingest: set up connectors, then play the webhooks.
+"""The simulator as a black-box HTTP client of ingest: set up connectors, then play the webhooks
+and hand X posts to the simulated filtered stream that ingest's ``x_stream`` connector reads.
 
 Connectors are found by name and reused, so re-runs do not pile them up. Their secrets are
 never returned by the API, so they are derived from a local seed (``derive_secrets``) and set
-again on every run: for a reused connector that is a rotation to the same values.
+again on every run: for a reused connector that is a rotation to the same values. The X
+connector is pointed at this run's stream server (a new port each run) the same way.
 """
 
 from __future__ import annotations
@@ -29,15 +31,22 @@ from smm_shared.simulator.payloads import (
     WebhookSecrets,
     delivery,
     meta_handshake_params,
+    tweet,
     vk_confirmation_body,
 )
 from smm_shared.simulator.scenario import Network, SimEvent
+from smm_shared.simulator.x_stream import StreamCounts, XStreamServer
 
 CONNECTOR_NAMES: Final[Mapping[ConnectorKind, str]] = {
     ConnectorKind.VK: "Simulated VK community",
     ConnectorKind.META: "Simulated Facebook page + Instagram account",
     ConnectorKind.TELEGRAM: "Simulated Telegram bot",
+    ConnectorKind.X_STREAM: "Simulated X stream",
 }
+#: The tag of the X connector's one rule; ingest puts its ``smm:`` prefix in front on X.
+X_RULE_TAG: Final = "brand"
+#: How long a run waits at its end for ingest to read the X posts still queued (seconds).
+STREAM_GRACE_S: Final = 10.0
 #: How often a waiting sender looks at the stop flag (seconds of real time).
 STOP_POLL_S: Final = 0.2
 #: VK retries a delivery unless the answer is exactly this.
@@ -66,8 +75,28 @@ class ConnectorSpec:
         }
 
 
-def connector_specs(accounts: Accounts, secrets: WebhookSecrets) -> tuple[ConnectorSpec, ...]:
-    """The three demo connectors: a VK community, a Facebook page + Instagram, a Telegram bot."""
+def x_rule(accounts: Accounts) -> str:
+    """The X connector's rule: posts that mention the brand's account or name it."""
+    return f"@{accounts.x_username} OR {accounts.x_username}"
+
+
+def connector_specs(
+    accounts: Accounts, secrets: WebhookSecrets, *, x_stream_url: str | None = None
+) -> tuple[ConnectorSpec, ...]:
+    """The demo connectors: a VK community, a Facebook page + Instagram, a Telegram bot, and
+    with ``x_stream_url`` (the simulated X API) an X filtered stream."""
+    x_stream = (
+        ConnectorSpec(
+            ConnectorKind.X_STREAM,
+            CONNECTOR_NAMES[ConnectorKind.X_STREAM],
+            {
+                "user_id": accounts.x_user_id,
+                "api_base_url": x_stream_url,
+                "rules": [{"value": x_rule(accounts), "tag": X_RULE_TAG}],
+            },
+            {"bearer_token": secrets.x_bearer_token},
+        ),
+    )
     return (
         ConnectorSpec(
             ConnectorKind.VK,
@@ -93,7 +122,7 @@ def connector_specs(accounts: Accounts, secrets: WebhookSecrets) -> tuple[Connec
             },
             {"secret_token": secrets.telegram_secret_token},
         ),
-    )
+    ) + (x_stream if x_stream_url is not None else ())
 
 
 def derive_secrets(seed: bytes, brand: str) -> WebhookSecrets:
@@ -109,16 +138,18 @@ def derive_secrets(seed: bytes, brand: str) -> WebhookSecrets:
         meta_app_secret=one(ConnectorKind.META, "app_secret"),
         meta_verify_token=one(ConnectorKind.META, "verify_token"),
         telegram_secret_token=one(ConnectorKind.TELEGRAM, "secret_token"),
+        x_bearer_token=one(ConnectorKind.X_STREAM, "bearer_token"),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """Where one connector's webhooks go, and whether this run created the connector."""
+    """Where one connector's webhooks go (None: it reads the network), and whether this run
+    created the connector."""
 
     kind: ConnectorKind
     connector_id: str
-    path: str
+    path: str | None
     created: bool
 
 
@@ -129,7 +160,7 @@ class _ConnectorOut(BaseModel):
     id: str
     kind: str
     name: str
-    webhook_path: str
+    webhook_path: str | None
 
 
 _ONE: Final = TypeAdapter(_ConnectorOut)
@@ -143,14 +174,16 @@ async def ensure_connectors(
     token: str,
     accounts: Accounts,
     secrets: WebhookSecrets,
+    x_stream_url: str | None = None,
 ) -> dict[ConnectorKind, Endpoint]:
-    """Create the demo connectors, or reuse (and re-key) those a previous run created."""
+    """Create the demo connectors, or reuse (and re-key) those a previous run created; with
+    ``x_stream_url``, the X connector too, pointed at that simulated X API."""
     auth = {"Authorization": f"Bearer {token}"}
     try:
         listed = await http.get("/v1/connectors", params={"brand_id": brand}, headers=auth)
         existing = {c.name: c for c in _MANY.validate_python(_json(listed, 200, "list connectors"))}
         endpoints: dict[ConnectorKind, Endpoint] = {}
-        for spec in connector_specs(accounts, secrets):
+        for spec in connector_specs(accounts, secrets, x_stream_url=x_stream_url):
             found = existing.get(spec.name)
             if found is None:
                 response = await http.post(
@@ -188,19 +221,20 @@ async def confirm_endpoints(
 ) -> None:
     """Do what the networks do before the first delivery: VK's confirmation, Meta's check."""
     try:
-        vk = endpoints[ConnectorKind.VK]
         response = await http.post(
-            vk.path, content=vk_confirmation_body(accounts), headers={"Content-Type": JSON}
+            _webhook(endpoints, ConnectorKind.VK),
+            content=vk_confirmation_body(accounts),
+            headers={"Content-Type": JSON},
         )
         if response.status_code != 200 or response.text != accounts.vk_confirmation:
             raise SetupError(
                 f"VK confirmation: expected {accounts.vk_confirmation!r}, got"
                 f" {response.status_code} {response.text[:200]!r}"
             )
-        meta = endpoints[ConnectorKind.META]
         challenge = str(int.from_bytes(os.urandom(4), "big"))
         response = await http.get(
-            meta.path, params=meta_handshake_params(secrets.meta_verify_token, challenge)
+            _webhook(endpoints, ConnectorKind.META),
+            params=meta_handshake_params(secrets.meta_verify_token, challenge),
         )
         if response.status_code != 200 or response.text != challenge:
             raise SetupError(
@@ -209,6 +243,13 @@ async def confirm_endpoints(
             )
     except httpx.HTTPError as exc:
         raise SetupError(f"cannot reach ingest at {http.base_url}: {exc!r}") from exc
+
+
+def _webhook(endpoints: Mapping[ConnectorKind, Endpoint], kind: ConnectorKind) -> str:
+    path = endpoints[kind].path
+    if path is None:
+        raise SetupError(f"ingest gave the {kind} connector no webhook path")
+    return path
 
 
 def _json(response: httpx.Response, status: int, what: str) -> Any:
@@ -259,20 +300,29 @@ class MonotonicClock:
 
 @dataclass(slots=True)
 class Stats:
-    """What happened to the deliveries: per network, refusals by code, ack latencies."""
+    """What happened to the deliveries: per network, refusals by code, ack latencies, and what
+    became of the posts given to the X stream."""
 
-    sent: Counter[Network] = field(default_factory=Counter)
-    accepted: Counter[Network] = field(default_factory=Counter)
+    sent: Counter[Network] = field(default_factory=Counter)  # X: posts given to the stream
+    accepted: Counter[Network] = field(default_factory=Counter)  # webhooks acknowledged
     refused: Counter[str] = field(default_factory=Counter)  # "403 webhook.bad_secret"
     failed: Counter[str] = field(default_factory=Counter)  # transport errors by type
     latencies_ms: list[float] = field(default_factory=list)
     max_lag_s: float = 0.0
     elapsed_s: float = 0.0
+    stream: StreamCounts | None = None  # the X stream's own counts, live
+    finished: bool = False  # the run is over: what the stream still holds is not delivered
 
     @property
     def ok(self) -> bool:
-        """Whether every delivery was acknowledged."""
-        return not self.refused and not self.failed
+        """Whether every webhook was acknowledged and every X post read off the stream."""
+        streamed = self.stream is None or self.stream.undelivered == 0
+        return not self.refused and not self.failed and streamed
+
+    @property
+    def accepted_total(self) -> int:
+        """Webhooks acknowledged plus X posts read off the stream."""
+        return sum(self.accepted.values()) + (self.stream.delivered if self.stream else 0)
 
     def record(self, sent: Delivery, response: httpx.Response, latency_ms: float) -> None:
         """Count one answer."""
@@ -295,15 +345,17 @@ class Stats:
         return ordered[rank - 1]
 
     def summary(self, elapsed: float) -> str:
-        """One line: sent per network, accepted, refused with codes, ack p50/p99."""
+        """One line: sent per network, accepted, refused with codes, the X stream, ack p50/p99."""
         total = sum(self.sent.values())
         per_network = ", ".join(f"{n.value} {self.sent[n]}" for n in Network)
         rate = total / elapsed if elapsed > 0 else 0.0
         parts = [
             f"[{elapsed:6.1f}s] sent {total} ({rate:.1f}/s: {per_network})",
-            f"accepted {sum(self.accepted.values())}",
+            f"accepted {self.accepted_total}",
             f"refused {sum(self.refused.values())}{_details(self.refused)}",
         ]
+        if self.stream is not None:
+            parts.append(self._stream_part(self.stream))
         if self.failed:
             parts.append(f"errors {sum(self.failed.values())}{_details(self.failed)}")
         p50, p99 = self.percentile(50), self.percentile(99)
@@ -311,6 +363,26 @@ class Stats:
         if self.max_lag_s >= 1.0:
             parts.append(f"behind schedule by up to {self.max_lag_s:.1f}s")
         return " · ".join(parts)
+
+    def _stream_part(self, counts: StreamCounts) -> str:
+        text = f"x stream {counts.delivered} read"
+        if self.finished and counts.undelivered:
+            text += f", {counts.undelivered} not delivered"
+        elif counts.waiting:
+            text += f", {counts.waiting} waiting"
+        details = []
+        if counts.dropped:
+            details.append(f"{counts.dropped} dropped from the full queue")
+        if counts.unmatched:
+            details.append(f"{counts.unmatched} matched no rule")
+        if details:
+            text += f" ({', '.join(details)})"
+        if counts.waiting or (self.finished and counts.undelivered):
+            if counts.connections == 0:
+                text += "; ingest has not connected to it"
+            elif not counts.connected and not self.finished:
+                text += "; ingest is not connected now"
+        return text
 
 
 def _details(counts: Counter[str]) -> str:
@@ -336,16 +408,20 @@ async def play(
     report: Callable[[Stats, float], None] | None = None,
     report_every: float = 10.0,
     stop: asyncio.Event | None = None,
+    stream: XStreamServer | None = None,
+    stream_grace_s: float = STREAM_GRACE_S,
 ) -> Stats:
     """Send each event when it is due, at most ``concurrency`` at once; the counts at the end.
 
     ``epoch`` is the unix time of scenario time 0 (payload timestamps); ``report`` is called
     about every ``report_every`` seconds; setting ``stop`` ends the run after in-flight sends.
+    X posts go to ``stream`` when due (never waiting for a reader); at the end the run waits
+    up to ``stream_grace_s`` (real time) for the stream's client to read what is queued.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     clock = clock or MonotonicClock()
-    stats = Stats()
+    stats = Stats(stream=stream.counts if stream is not None else None)
     slots = asyncio.Semaphore(concurrency)
     in_flight: set[asyncio.Task[None]] = set()
     start = clock.now()
@@ -366,18 +442,43 @@ async def play(
             await clock.sleep(min(wait, STOP_POLL_S) if stop is not None else wait)
         if stop is not None and stop.is_set():
             break
+        if event.network is Network.X:
+            if stream is None:
+                raise ValueError("an X event needs the stream (a scenario without X: play_x=False)")
+            stats.max_lag_s = max(stats.max_lag_s, clock.now() - start - event.at)
+            stream.publish(tweet(event, accounts=accounts, epoch=epoch))
+            stats.sent[Network.X] += 1
+            continue
         # Back-pressure: when ingest is slower than the rate, the schedule slips (reported).
         await slots.acquire()
         stats.max_lag_s = max(stats.max_lag_s, clock.now() - start - event.at)
         sent = delivery(event, accounts=accounts, secrets=secrets, epoch=epoch)
         stats.sent[sent.network] += 1
-        task = asyncio.create_task(_send(http, endpoints[sent.connector].path, sent, stats, slots))
+        task = asyncio.create_task(
+            _send(http, _webhook(endpoints, sent.connector), sent, stats, slots)
+        )
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)
     if in_flight:
         await asyncio.gather(*in_flight)
     stats.elapsed_s = clock.now() - start
+    if stream is not None and not (stop is not None and stop.is_set()):
+        await _drain(stream, stream_grace_s, stop)
+    stats.finished = True
     return stats
+
+
+async def _drain(stream: XStreamServer, grace_s: float, stop: asyncio.Event | None) -> None:
+    """Give the stream's client up to ``grace_s`` to read what is queued; ``stop`` cuts it short."""
+    draining = asyncio.ensure_future(stream.drain(grace_s))
+    waits: set[asyncio.Future[Any]] = {draining}
+    if stop is not None:
+        waits.add(asyncio.ensure_future(stop.wait()))
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _send(

@@ -13,6 +13,10 @@ The model, in short:
   a question, or an entry in the giveaway under the one contest post.
 * New conversations mention the trending feature with a probability that grows linearly
   from 0 to ``trend_max_share`` over ``trend_ramp_s`` seconds.
+* On X people write public posts that mention the brand (``@DemoBank``) or reply under the
+  brand's own posts, and go on in threads of replies; X posts are never edited or deleted
+  here (the filtered stream does not carry either). ``play_x=False`` leaves X out, and the
+  stream is then exactly the one of VK, Facebook, Instagram and Telegram alone.
 * Follow-ups, edits and deletions wait at least ``think_s`` after the message they touch, so
   a sender with some concurrency still delivers a message before its edit.
 """
@@ -41,6 +45,8 @@ class Network(StrEnum):
     FACEBOOK = "facebook"
     INSTAGRAM = "instagram"
     TELEGRAM = "telegram"
+    # Last, so the other networks' people (drawn in this order) stay who they were before X.
+    X = "x"
 
 
 class Action(StrEnum):
@@ -54,8 +60,8 @@ class Action(StrEnum):
 class Surface(StrEnum):
     """Where a message is written."""
 
-    POST = "post"  # a post on the brand's wall or page (VK, Facebook)
-    COMMENT = "comment"  # under a post or a media (VK, Facebook, Instagram)
+    POST = "post"  # a post on the brand's wall or page (VK, Facebook); a post naming it (X)
+    COMMENT = "comment"  # under a post or a media (VK, Facebook, Instagram); a reply (X)
     DIRECT = "direct"  # a private message to the brand (VK community dialog, Telegram bot)
     GROUP = "group"  # the brand's community chat (Telegram supergroup)
 
@@ -108,6 +114,7 @@ NETWORK_WEIGHTS: Final[Mapping[Network, float]] = {
     Network.FACEBOOK: 0.25,
     Network.INSTAGRAM: 0.25,
     Network.TELEGRAM: 0.20,
+    Network.X: 0.20,  # weights are relative: X gets 1/6 of new conversations
 }
 #: Where a new conversation starts, by network.
 SURFACE_WEIGHTS: Final[Mapping[Network, Mapping[Surface, float]]] = {
@@ -115,6 +122,7 @@ SURFACE_WEIGHTS: Final[Mapping[Network, Mapping[Surface, float]]] = {
     Network.FACEBOOK: {Surface.COMMENT: 0.80, Surface.POST: 0.20},
     Network.INSTAGRAM: {Surface.COMMENT: 1.0},
     Network.TELEGRAM: {Surface.GROUP: 0.60, Surface.DIRECT: 0.40},
+    Network.X: {Surface.POST: 0.70, Surface.COMMENT: 0.30},
 }
 #: Who writes on each network, by language.
 LANGUAGE_WEIGHTS: Final[Mapping[Network, Mapping[str, float]]] = {
@@ -122,13 +130,24 @@ LANGUAGE_WEIGHTS: Final[Mapping[Network, Mapping[str, float]]] = {
     Network.TELEGRAM: {"ru": 0.35, "uk": 0.25, "en": 0.20, "de": 0.10, "es": 0.10},
     Network.FACEBOOK: {"en": 0.30, "es": 0.20, "pt": 0.15, "tl": 0.15, "fr": 0.10, "de": 0.10},
     Network.INSTAGRAM: {"en": 0.30, "pt": 0.20, "es": 0.15, "tl": 0.15, "fr": 0.10, "de": 0.10},
+    Network.X: {
+        "en": 0.35,
+        "es": 0.15,
+        "pt": 0.10,
+        "ru": 0.10,
+        "de": 0.08,
+        "fr": 0.08,
+        "uk": 0.07,
+        "tl": 0.07,
+    },
 }
-#: The brand's own posts (VK wall post ids, Facebook story ids, Instagram media ids) that
-#: people comment under. They exist before the run; the simulator never sends them.
+#: The brand's own posts (VK wall post ids, Facebook story ids, Instagram media ids, X post
+#: ids) that people comment under. They exist before the run; the simulator never sends them.
 ANCHOR_POSTS: Final[Mapping[Network, tuple[int, ...]]] = {
     Network.VK: (4101, 4102, 4117, 4123),
     Network.FACEBOOK: (1022334455667001, 1022334455667002, 1022334455667003),
     Network.INSTAGRAM: (17946000000000001, 17946000000000002, 17946000000000003),
+    Network.X: (1859310000000000101, 1859310000000000202, 1859310000000000303),
 }
 #: The Instagram media of the giveaway: every contest entry is a comment under it.
 CONTEST_POST: Final = 17946000000009999
@@ -236,6 +255,7 @@ class ScenarioConfig:
     trend_max_share: float = 0.6
     think_s: float = 2.0
     id_base: int = 1_000_000_000
+    play_x: bool = True  # False: no X posts (the stream of the other networks is unchanged)
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.rate) and self.rate > 0):
@@ -348,6 +368,11 @@ class Scenario:
         self.authors: Mapping[Network, tuple[Author, ...]] = make_authors(
             random.Random(f"{seed}/authors")
         )
+        self._network_weights = {
+            network: weight
+            for network, weight in NETWORK_WEIGHTS.items()
+            if config.play_x or network is not Network.X
+        }
         self._seq = 0
         self._conversations = 0
         self._open: deque[_Conversation] = deque()
@@ -392,7 +417,7 @@ class Scenario:
         if intent is Intent.CONTEST:
             network, surface = Network.INSTAGRAM, Surface.COMMENT
         else:
-            network = _weighted(rng, NETWORK_WEIGHTS)
+            network = _weighted(rng, self._network_weights)
             surface = _weighted(rng, SURFACE_WEIGHTS[network])
         author = rng.choice(self.authors[network])
         lengths = LENGTH_WEIGHTS[intent]
@@ -417,6 +442,8 @@ class Scenario:
         else:
             post_id = None
         text = self._opening_text(intent, author.language, at)
+        if network is Network.X:
+            text = _addressed(text, reply=surface is Surface.COMMENT)
         message = self._remember(
             _Message(uid, network, surface, post_id, None, conv, 0, at, text, at)
         )
@@ -432,7 +459,10 @@ class Scenario:
             return None
         conv = self._rng.choice(ready)
         root = conv.root
-        if conv.surface is Surface.POST:
+        if conv.surface is Surface.POST and conv.network is Network.X:
+            # A thread: the author replies to their own post (its id is the conversation's).
+            surface, post_id, reply_to = Surface.COMMENT, root.message_id, root.ref()
+        elif conv.surface is Surface.POST:
             # The author comments under their own post.
             surface, post_id, reply_to = Surface.COMMENT, root.message_id, None
         elif conv.surface is Surface.DIRECT:
@@ -441,6 +471,8 @@ class Scenario:
             surface, post_id, reply_to = conv.surface, root.post_id, root.ref()
         uid = self._next_uid()
         text = self._fill(_FOLLOW_UPS[conv.intent], conv.author.language)
+        if conv.network is Network.X:
+            text = _addressed(text, reply=True)
         message = self._remember(
             _Message(
                 uid,
@@ -592,6 +624,8 @@ _USER_ID_RANGES: Final[Mapping[Network, tuple[int, int]]] = {
     Network.FACEBOOK: (10**15, 10**16 - 1),
     Network.INSTAGRAM: (10**16, 10**17 - 1),
     Network.TELEGRAM: (100_000_000, 7_999_999_999),
+    # Early accounts have short ids; since 2016 they are 19-digit snowflakes.
+    Network.X: (10_000_000, 1_899_999_999_999_999_999),
 }
 
 
@@ -613,9 +647,9 @@ def make_authors(rng: random.Random) -> dict[Network, tuple[Author, ...]]:
             while user_id in ids:
                 user_id = rng.randint(low, high)
             ids.add(user_id)
-            handle = _handle(rng, first.latin, last.latin)
+            handle = _fit(_handle(rng, first.latin, last.latin), network)
             while handle in handles:
-                handle = f"{handle}{rng.randint(0, 9)}"
+                handle = _fit(f"{handle}{rng.randint(0, 9)}", network)
             handles.add(handle)
             authors.append(
                 Author(
@@ -631,6 +665,30 @@ def make_authors(rng: random.Random) -> dict[Network, tuple[Author, ...]]:
             )
         pools[network] = tuple(authors)
     return pools
+
+
+def _addressed(text: str, *, reply: bool) -> str:
+    """An X text as people write it: a post names the brand; a reply starts with its handle.
+
+    X puts the handles of a conversation's people in front of a reply, and the brand is in
+    every conversation played here (its post, or a post that mentions it).
+    """
+    if reply:
+        return text if text.startswith(texts.BRAND_HANDLE) else f"{texts.BRAND_HANDLE} {text}"
+    return text if texts.BRAND in text else f"{texts.BRAND_HANDLE} {text}"
+
+
+#: X usernames: letters, digits and underscores, at most 15 of them.
+X_HANDLE_LIMIT: Final = 15
+
+
+def _fit(handle: str, network: Network) -> str:
+    """The handle as the network allows it (only X is strict: no dots, 15 characters)."""
+    if network is not Network.X:
+        return handle
+    handle = handle.replace(".", "_")
+    # Keep the last character (the digit that makes a taken handle unique) when cutting.
+    return handle if len(handle) <= X_HANDLE_LIMIT else handle[: X_HANDLE_LIMIT - 1] + handle[-1]
 
 
 def _handle(rng: random.Random, first: str, last: str) -> str:

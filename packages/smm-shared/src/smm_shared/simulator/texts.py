@@ -16,6 +16,14 @@ from dataclasses import dataclass
 from typing import Final
 
 BRAND: Final = "DemoBank"
+#: The brand's handle on X (and how people address it elsewhere).
+BRAND_HANDLE: Final = f"@{BRAND}"
+#: The brand's own posts on X that people reply under, one per anchor post of the scenario.
+BRAND_POSTS: Final = (
+    "Meet DemoPay: pay with your phone or watch in one tap. Rolling out to everyone this week.",
+    "Planned maintenance tonight 01:00-03:00 UTC: cards work, the app may be slow.",
+    "Tell us: what should the DemoBank app do better this year?",
+)
 #: The hashtag of the giveaway under the one contest post.
 GIVEAWAY_TAG: Final = "#DemoBankGiveaway"
 #: The product everyone starts talking about; its hashtag trends over the run.

@@ -1,4 +1,5 @@
-"""Raw webhook deliveries: stored before we acknowledge, processed from the store.
+"""Raw deliveries: webhooks stored before we acknowledge and processed from the store;
+polled and streamed batches recorded (already processed) for audit.
 
 Pending deliveries carry ``pending_ms`` (integer epoch ms, see docs/mongo-subset.md): the
 time from which a processor may claim them. A claim moves it to the lease's end, so a
@@ -78,6 +79,30 @@ class RawEventStore:
             "body": body,
             "received_at": received_at,
             "pending_ms": epoch_ms(received_at),
+        }
+        await self._batcher.insert(doc)
+        return raw_id
+
+    async def record(
+        self,
+        *,
+        connector_id: str,
+        brand_id: str,
+        kind: str,
+        body: str,
+        received_at: datetime,
+        items: int,
+    ) -> str:
+        """Keep an already processed batch (a poll or stream read) for audit; never claimed."""
+        raw_id = new_id()
+        doc: Document = {
+            "_id": raw_id,
+            "connector_id": connector_id,
+            "brand_id": brand_id,
+            "kind": kind,
+            "body": body,
+            "received_at": received_at,
+            "items": items,
         }
         await self._batcher.insert(doc)
         return raw_id

@@ -49,6 +49,19 @@ class MetaConfig(BaseModel):
     instagram_account_ids: list[str] = Field(default_factory=list, max_length=100)
 
 
+class InstagramConfig(BaseModel):
+    """An Instagram professional account: webhook @mentions fetched, tagged media polled."""
+
+    model_config = ConfigDict(extra="forbid")
+    ig_user_id: str = Field(pattern=r"^[0-9]{1,32}$")
+    #: Our username, so media and comments of our own are not taken for mentions.
+    username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._]{1,30}$")
+    api_base_url: str = Field(
+        default="https://graph.facebook.com/v21.0", pattern=r"^https?://[^\s]+$", max_length=300
+    )
+    interval_s: float = Field(default=300.0, ge=5, le=86_400)
+
+
 class TelegramConfig(BaseModel):
     """Telegram bot: its id (to skip its own messages) and username."""
 
@@ -182,6 +195,7 @@ class VkStreamingConfig(BaseModel):
 CONFIGS: dict[ConnectorKind, type[BaseModel]] = {
     ConnectorKind.VK: VkConfig,
     ConnectorKind.META: MetaConfig,
+    ConnectorKind.INSTAGRAM: InstagramConfig,
     ConnectorKind.TELEGRAM: TelegramConfig,
     ConnectorKind.TELEGRAM_POLL: TelegramPollConfig,
     ConnectorKind.X_MENTIONS: XMentionsConfig,

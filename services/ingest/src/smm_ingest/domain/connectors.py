@@ -17,6 +17,7 @@ class ConnectorKind(StrEnum):
     VK = "vk"  # VK Callback API
     VK_STREAMING = "vk_streaming"  # VK Streaming API: rules + websocket, beyond our pages
     META = "meta"  # Facebook Pages and Instagram webhooks
+    INSTAGRAM = "instagram"  # Instagram Graph API: webhook @mentions fetched, tagged media polled
     TELEGRAM = "telegram"  # Telegram Bot API webhook
     TELEGRAM_POLL = "telegram_poll"  # Telegram Bot API getUpdates long polling
     X_MENTIONS = "x_mentions"  # X API v2 mentions timeline, polled
@@ -31,6 +32,7 @@ class ConnectorKind(StrEnum):
 REQUIRED_SECRETS: Mapping[ConnectorKind, frozenset[str]] = {
     ConnectorKind.VK: frozenset({"secret"}),
     ConnectorKind.META: frozenset({"app_secret", "verify_token"}),
+    ConnectorKind.INSTAGRAM: frozenset({"access_token"}),
     ConnectorKind.TELEGRAM: frozenset({"secret_token"}),
     ConnectorKind.TELEGRAM_POLL: frozenset({"bot_token"}),
     ConnectorKind.X_MENTIONS: frozenset({"bearer_token"}),
@@ -46,6 +48,7 @@ REQUIRED_SECRETS: Mapping[ConnectorKind, frozenset[str]] = {
 POLL_KINDS: frozenset[str] = frozenset(
     {
         ConnectorKind.TELEGRAM_POLL.value,
+        ConnectorKind.INSTAGRAM.value,
         ConnectorKind.X_MENTIONS.value,
         ConnectorKind.X_STREAM.value,
         ConnectorKind.YOUTUBE.value,
@@ -97,6 +100,8 @@ class Connector:
         elif self.kind is ConnectorKind.META:
             own |= {str(i) for i in self.config.get("page_ids", [])}
             own |= {str(i) for i in self.config.get("instagram_account_ids", [])}
+        elif self.kind is ConnectorKind.INSTAGRAM:
+            own |= {str(self.config[k]) for k in ("ig_user_id", "username") if self.config.get(k)}
         elif self.kind in (ConnectorKind.TELEGRAM, ConnectorKind.TELEGRAM_POLL) and self.config.get(
             "bot_id"
         ):

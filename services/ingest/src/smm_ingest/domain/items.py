@@ -69,7 +69,26 @@ class EngagementItem:
     clicks: int | None = None
 
 
-ParsedItem = NewItem | EditedItem | DeletedItem | EngagementItem
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """An item the network named only by id (an Instagram @mention): to fetch before it is a mention.
+
+    ``account_id`` is our account the notification was for; ``comment_id`` is set when the
+    mention is in a comment on ``media_id``, absent when it is in the media's caption.
+    """
+
+    network: Network
+    account_id: str
+    media_id: str
+    comment_id: str | None = None
+
+    def key(self, brand_id: str) -> str:
+        """What makes a request unique: the same notification delivered twice is one fetch."""
+        target = f"comment:{self.comment_id}" if self.comment_id else f"media:{self.media_id}"
+        return f"{brand_id}|{self.network.value}|{self.account_id}|{target}"
+
+
+ParsedItem = NewItem | EditedItem | DeletedItem | EngagementItem | FetchRequest
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 
 from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
+from smm_ingest.adapters.graph_fetches_repo import GraphFetchRepository
 from smm_ingest.adapters.mentions_repo import MentionRepository, mention_doc
 from smm_ingest.adapters.raw_store import Outcome, RawEvent, RawEventStore
 from smm_ingest.domain.connectors import Connector
@@ -21,6 +22,7 @@ from smm_ingest.domain.items import (
     DeletedItem,
     EditedItem,
     EngagementItem,
+    FetchRequest,
     NewItem,
     ParsedItem,
     ParsedPayload,
@@ -57,11 +59,17 @@ class MentionIngestor:
     """Applies parsed items for one brand: dedupe, enrichment, storage with events, in batches."""
 
     def __init__(
-        self, *, repository: MentionRepository, enricher: Enricher, relay: OutboxRelay
+        self,
+        *,
+        repository: MentionRepository,
+        enricher: Enricher,
+        relay: OutboxRelay,
+        fetches: GraphFetchRepository,
     ) -> None:
         self._repo = repository
         self._enricher = enricher
         self._relay = relay
+        self._fetches = fetches
 
     async def apply(
         self, brand_id: str, items: Sequence[ParsedItem], *, received_at: datetime
@@ -71,6 +79,9 @@ class MentionIngestor:
         stored = len(
             await self.store_new(brand_id, new, received_at=received_at)
         )  # notifies itself
+        requested = await self._request_fetches(
+            brand_id, [i for i in items if isinstance(i, FetchRequest)], received_at=received_at
+        )
         changed = 0
         for item in items:
             if isinstance(item, EditedItem):
@@ -81,7 +92,22 @@ class MentionIngestor:
                 changed += await self._engagement(brand_id, item)
         if changed:
             self._relay.notify()
-        return stored + changed
+        return stored + changed + requested
+
+    async def _request_fetches(
+        self, brand_id: str, requests: Sequence[FetchRequest], *, received_at: datetime
+    ) -> int:
+        """Keep what must be fetched before it is a mention; a redelivered request is a no-op."""
+        by_network: dict[str, list[FetchRequest]] = {}
+        for request in requests:
+            by_network.setdefault(request.network.value, []).append(request)
+        requested = 0
+        for network, group in by_network.items():
+            new = await self._fetches.request(brand_id, group, requested_at=received_at)
+            ITEMS.labels(network, "fetch_requested").inc(new)
+            ITEMS.labels(network, "duplicate_fetch").inc(len(group) - new)
+            requested += new
+        return requested
 
     async def store_new(
         self, brand_id: str, drafts: Sequence[MentionDraft], *, received_at: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -14,6 +15,7 @@ from prometheus_client import Counter
 
 from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
 from smm_ingest.adapters.poll_state_repo import PollStateRepository
+from smm_ingest.adapters.raw_store import RawEventStore
 from smm_ingest.domain.connectors import POLL_KINDS, Connector
 from smm_ingest.domain.items import ParsedItem, PayloadError
 from smm_ingest.domain.polling import (
@@ -70,10 +72,12 @@ class _LeasedRunner:
         state: PollStateRepository,
         owner: str,
         lease_s: float = 60.0,
+        audit: RawEventStore | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self.connector = connector
+        self._audit = audit
         self._parser = parser
         self._ingestor = ingestor
         self._state = state
@@ -120,10 +124,19 @@ class _LeasedRunner:
     ) -> bool:
         """Store what ``payloads`` carry, then save ``cursor``; False when the lease was lost meanwhile."""
         items = self._parse_all(payloads)
-        if items:
-            await self._ingestor.apply(
-                self.connector.brand_id, items, received_at=datetime.now(UTC)
+        received_at = datetime.now(UTC)
+        if payloads and self._audit is not None:
+            # Kept as received, like webhook deliveries, for the same retention.
+            await self._audit.record(
+                connector_id=self.connector.id,
+                brand_id=self.connector.brand_id,
+                kind=self.connector.kind.value,
+                body=json.dumps(list(payloads), ensure_ascii=False, separators=(",", ":")),
+                received_at=received_at,
+                items=len(items),
             )
+        if items:
+            await self._ingestor.apply(self.connector.brand_id, items, received_at=received_at)
         # Only now is it safe to move on: a crash before this line re-fetches, and dedupe absorbs it.
         advanced = await self._state.advance(
             self.connector.id,
@@ -225,8 +238,10 @@ class PollerManager:
         ingestor: MentionIngestor,
         factories: Mapping[str, PollerFactory],
         parsers: Mapping[str, Parser],
+        audit: RawEventStore | None = None,
         reconcile_interval_s: float = 5.0,
     ) -> None:
+        self._audit = audit
         self._connectors = connectors
         self._state = state
         self._ingestor = ingestor
@@ -285,6 +300,7 @@ class PollerManager:
             "ingestor": self._ingestor,
             "state": self._state,
             "owner": self._owner,
+            "audit": self._audit,
         }
         runner: _LeasedRunner
         if isinstance(client, StreamSource):

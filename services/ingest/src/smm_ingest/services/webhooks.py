@@ -11,6 +11,7 @@ from prometheus_client import Counter
 
 from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
 from smm_ingest.adapters.networks import (
+    instagram_graph,
     mastodon,
     meta,
     reddit,
@@ -52,6 +53,10 @@ def _parse_meta(payload: Mapping[str, Any], connector: Connector) -> ParsedPaylo
     return meta.parse(payload, connector.account_context(Network.FACEBOOK))
 
 
+def _parse_instagram(payload: Mapping[str, Any], connector: Connector) -> ParsedPayload:
+    return instagram_graph.parse_graph_item(payload, connector.account_context(Network.INSTAGRAM))
+
+
 def _parse_telegram(payload: Mapping[str, Any], connector: Connector) -> ParsedPayload:
     return telegram.parse(payload, connector.account_context(Network.TELEGRAM))
 
@@ -80,6 +85,7 @@ def _parse_vk_streaming(payload: Mapping[str, Any], connector: Connector) -> Par
 PARSERS: Mapping[str, Parser] = {
     ConnectorKind.VK.value: _parse_vk,
     ConnectorKind.META.value: _parse_meta,
+    ConnectorKind.INSTAGRAM.value: _parse_instagram,
     ConnectorKind.TELEGRAM.value: _parse_telegram,
     # getUpdates returns the same Update objects the webhook receives.
     ConnectorKind.TELEGRAM_POLL.value: _parse_telegram,

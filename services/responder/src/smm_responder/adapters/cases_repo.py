@@ -1,11 +1,19 @@
-"""Mongo storage of cases, each with its embedded outbox."""
+"""Mongo storage of cases: each with its timeline and its embedded outbox.
+
+A case is one document. Every change is one conditional update on its ``version``
+(optimistic concurrency) that also appends the timeline entries and the outgoing events, so
+the state, its history and its events can never disagree. Times that change are integer
+epoch milliseconds (``*_ms``, see docs/mongo-subset.md).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from pymongo import DESCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from smm_shared.events import Event
@@ -19,42 +27,140 @@ from smm_shared.mongo import (
     with_outbox,
 )
 
+#: ``next_due_ms`` of a case without a running SLA clock: sorts after every real deadline.
+NO_DEADLINE_MS = 2**53
+
 INDEXES = (
     IndexSpec(["open_key"], unique=True, partial_filter={"open_key": {"$exists": True}}),
-    IndexSpec(["mention_ids"]),
     IndexSpec(["brand_id", "last_activity_ms"]),
+    IndexSpec(["brand_id", "next_due_ms"]),
+    IndexSpec(["brand_id", "status", "last_activity_ms"]),
+    IndexSpec(["assignee_id", "status"]),
+    IndexSpec(["review.watch_until_ms"]),
     *OUTBOX_INDEXES,
 )
+
+#: What the inbox list returns: no timeline, no internal fields.
+LIST_FIELDS = {
+    "outbox": 0,
+    "outbox_pending": 0,
+    "outbox_lease_until_ms": 0,
+    "open_key": 0,
+    "timeline": 0,
+    "replies": 0,
+    "handoffs": 0,
+}
+#: What a single case read returns.
+CASE_FIELDS = {"outbox": 0, "outbox_pending": 0, "outbox_lease_until_ms": 0, "open_key": 0}
+
+SortOrder = Literal["activity", "deadline"]
+#: Statuses in which the team still has work (kept in step with domain.cases.ACTIVE_STATUSES).
+ACTIVE = ["new", "open", "pending_customer", "pending_department"]
 
 
 @dataclass(frozen=True, slots=True)
 class CaseCursor:
-    """Where a page of the case list ended: the last case's activity time and id."""
+    """Where a page ended: the sort value of the last case and its id."""
 
-    activity_ms: int
+    value: int
     case_id: str
 
     def encode(self) -> str:
         """The opaque cursor string handed to API clients."""
-        return f"{self.activity_ms}.{self.case_id}"
+        return f"{self.value}.{self.case_id}"
 
     @classmethod
     def decode(cls, text: str) -> CaseCursor:
         """Parse a cursor string; ValueError when it is not one of ours."""
-        ms, _, case_id = text.partition(".")
-        if not ms.isdigit() or not case_id:
+        value, _, case_id = text.partition(".")
+        if not value.isdigit() or not case_id:
             raise ValueError("not a case list cursor")
-        return cls(int(ms), case_id)
+        return cls(int(value), case_id)
 
 
-PUBLIC_FIELDS = {"outbox": 0, "outbox_pending": 0, "outbox_lease_until": 0, "open_key": 0}
+@dataclass(frozen=True, slots=True)
+class CaseQuery:
+    """Inbox filters; every set field must match (values within one field are alternatives)."""
+
+    brand_id: str
+    statuses: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+    sentiments: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    unassigned: bool = False
+    departments: tuple[str, ...] = ()
+    sla_states: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    sort: SortOrder = "activity"
+    after: CaseCursor | None = None
+    limit: int = 50
+
+    def filter(self) -> Document:
+        """The MongoDB filter (without the page cursor)."""
+        query: Document = {"brand_id": self.brand_id}
+        for name, values in (
+            ("status", self.statuses),
+            ("priority", self.priorities),
+            ("network", self.networks),
+            ("sentiment.label", self.sentiments),
+            ("department", self.departments),
+            ("sla_state", self.sla_states),
+            ("tags", self.tags),
+        ):
+            if values:
+                query[name] = values[0] if len(values) == 1 else {"$in": list(values)}
+        if self.unassigned:
+            query["assignee_id"] = {"$exists": False}
+        elif self.assignees:
+            query["assignee_id"] = (
+                self.assignees[0] if len(self.assignees) == 1 else {"$in": list(self.assignees)}
+            )
+        return query
+
+
+@dataclass(slots=True)
+class CaseChange:
+    """One atomic change of a case: fields, timeline entries, events."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    inc: dict[str, int] = field(default_factory=dict)
+    push: dict[str, Any] = field(default_factory=dict)  # scalars only (see mongo-subset)
+    timeline: list[Document] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.removed or self.inc or self.push or self.events)
+
+    def update(self) -> Document:
+        """The update document (without version and outbox)."""
+        update: Document = {}
+        if self.fields:
+            update["$set"] = dict(self.fields)
+        if self.removed:
+            update["$unset"] = dict.fromkeys(sorted(self.removed), "")
+        if self.inc:
+            update["$inc"] = dict(self.inc)
+        if self.push:
+            update["$push"] = dict(self.push)
+        if self.timeline:
+            update["$addToSet"] = {"timeline": {"$each": list(self.timeline)}}
+        return update
 
 
 class CaseRepository:
-    """Cases by id, by active conversation and by mention; optimistic concurrency by version."""
+    """Cases by id, by owning conversation and by mention; optimistic concurrency by version."""
 
-    def __init__(self, collection: Collection, *, source: str) -> None:
+    def __init__(
+        self, collection: Collection, *, source: str, mentions: Collection | None = None
+    ) -> None:
         self.collection = collection
+        #: ``brand|mention id`` → case id. Arrays are never indexed (nx-27017 then stops
+        #: matching array members at all, see docs/mongo-subset.md), so this is the lookup.
+        self.mentions = mentions if mentions is not None else collection.database["case_mentions"]
+        #: Per-brand counters of cases by status, priority and SLA state (the inbox badges).
+        self.counters = collection.database["case_counts"]
         self._source = source
 
     async def ensure_indexes(self) -> None:
@@ -63,49 +169,131 @@ class CaseRepository:
 
     async def holding_mention(self, brand_id: str, mention_id: str) -> Document | None:
         """The case that already contains this mention, if any (replays are no-ops)."""
+        link = await self.mentions.find_one({"_id": f"{brand_id}|{mention_id}"})
+        if link is None:
+            return None
         return await self.collection.find_one(
-            {"brand_id": brand_id, "mention_ids": mention_id}, {"_id": 1}
+            {"_id": link["case_id"]}, {"outbox": 0, "timeline": 0}
         )
 
-    async def active(self, open_key: str) -> Document | None:
-        """The active case of a conversation."""
+    async def link_mention(self, brand_id: str, mention_id: str, case_id: str) -> None:
+        """Remember which case holds a mention (after the case was written; idempotent)."""
+        await self.mentions.update_one(
+            {"_id": f"{brand_id}|{mention_id}"}, {"$set": {"case_id": case_id}}, upsert=True
+        )
+
+    async def owning(self, open_key: str) -> Document | None:
+        """The case that owns a conversation (any status but closed)."""
         return await self.collection.find_one({"open_key": open_key}, {"outbox": 0})
 
-    async def insert(self, doc: Document, events: list[Event]) -> bool:
-        """Insert a new case; False when another active case of the conversation won the race."""
+    async def insert(self, doc: Document, events: Sequence[Event]) -> bool:
+        """Insert a new case; False when another case of the conversation won the race."""
         try:
             await self.collection.insert_one({**doc, **outbox_fields(events, source=self._source)})
         except DuplicateKeyError:
             return False
         return True
 
-    async def update_if_version(
-        self, case_id: str, version: int, update: Document, events: list[Event]
-    ) -> bool:
-        """Apply ``update`` and queue ``events`` only if nobody changed the case meanwhile."""
-        update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
+    async def apply(self, case_id: str, version: int, change: CaseChange) -> bool:
+        """Apply ``change`` only if nobody changed the case since ``version`` was read."""
+        update = change.update()
+        update["$inc"] = {**update.get("$inc", {}), "version": 1}
         result = await self.collection.update_one(
-            {"_id": case_id, "version": version}, with_outbox(update, events, source=self._source)
+            {"_id": case_id, "version": version},
+            with_outbox(update, change.events, source=self._source),
         )
         return result.matched_count == 1
 
-    async def get(self, case_id: str) -> Document | None:
-        """A case by id (without internal fields)."""
-        return await self.collection.find_one({"_id": case_id}, PUBLIC_FIELDS)
+    async def get(
+        self, case_id: str, *, projection: Mapping[str, int] | None = None
+    ) -> Document | None:
+        """A case by id."""
+        return await self.collection.find_one({"_id": case_id}, dict(projection or CASE_FIELDS))
 
-    async def list_for_brand(
-        self, brand_id: str, *, after: CaseCursor | None, limit: int
-    ) -> list[Document]:
-        """A brand's cases, most recently active first; keyset pagination, stable under ties."""
-        query: dict[str, Any] = {"brand_id": brand_id}
-        if after is not None:
-            query["$or"] = [
-                {"last_activity_ms": {"$lt": after.activity_ms}},
-                {"last_activity_ms": after.activity_ms, "_id": {"$lt": after.case_id}},
-            ]
+    async def get_many(self, case_ids: Sequence[str]) -> list[Document]:
+        """Several cases by id (list fields), in no particular order."""
+        return [
+            d async for d in self.collection.find({"_id": {"$in": list(case_ids)}}, LIST_FIELDS)
+        ]
+
+    async def page(self, query: CaseQuery) -> list[Document]:
+        """One page of the inbox: keyset pagination, stable under ties."""
+        mongo = query.filter()
+        after = query.after
+        if query.sort == "deadline":
+            key, order = "next_due_ms", ASCENDING
+            if after is not None:
+                mongo["$or"] = [
+                    {key: {"$gt": after.value}},
+                    {key: after.value, "_id": {"$gt": after.case_id}},
+                ]
+        else:
+            key, order = "last_activity_ms", DESCENDING
+            if after is not None:
+                mongo["$or"] = [
+                    {key: {"$lt": after.value}},
+                    {key: after.value, "_id": {"$lt": after.case_id}},
+                ]
         cursor = (
-            self.collection.find(query, PUBLIC_FIELDS)
-            .sort([("last_activity_ms", DESCENDING), ("_id", DESCENDING)])
-            .limit(limit)
+            self.collection.find(mongo, LIST_FIELDS)
+            .sort([(key, order), ("_id", order)])
+            .limit(query.limit)
         )
         return [doc async for doc in cursor]
+
+    async def watching_reviews(self, *, due_ms: int, limit: int) -> list[Document]:
+        """Resolved cases whose review follow-up period ended by ``due_ms``."""
+        cursor = self.collection.find(
+            {"review.watch_until_ms": {"$lte": due_ms}}, {"outbox": 0, "timeline": 0}
+        ).limit(limit)
+        return [d async for d in cursor]
+
+    async def counts(self, brand_id: str) -> dict[str, dict[str, int]]:
+        """Cases per status, and active cases per priority and SLA state (kept counters)."""
+        doc = await self.counters.find_one({"_id": brand_id})
+        if doc is None:
+            return await self.recount(brand_id)
+        return {
+            name: {k: int(v) for k, v in (doc.get(name) or {}).items() if int(v) > 0}
+            for name in ("status", "priority", "sla_state")
+        }
+
+    async def count_change(self, brand_id: str, delta: Mapping[str, int]) -> None:
+        """Move the brand's counters by ``delta`` (``"status.open": 1``...) after a write."""
+        if not delta:
+            return
+        result = await self.counters.update_one({"_id": brand_id}, {"$inc": dict(delta)})
+        if result.matched_count == 0:
+            # Not an upsert: nx-27017 stores dotted $inc paths of an upsert as flat keys.
+            with contextlib.suppress(DuplicateKeyError):
+                await self.counters.insert_one(
+                    {"_id": brand_id, "status": {}, "priority": {}, "sla_state": {}}
+                )
+            await self.counters.update_one({"_id": brand_id}, {"$inc": dict(delta)})
+
+    async def recount(self, brand_id: str) -> dict[str, dict[str, int]]:
+        """Count from the cases themselves (slow: ~0.4 s per 100k) and store the counters."""
+        counted = await self._aggregate_counts(brand_id)
+        await self.counters.replace_one(
+            {"_id": brand_id}, {"_id": brand_id, **counted}, upsert=True
+        )
+        return counted
+
+    async def counted_brands(self) -> list[str]:
+        """Brands that have counters."""
+        return [str(d["_id"]) async for d in self.counters.find({}, {"_id": 1})]
+
+    async def _aggregate_counts(self, brand_id: str) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for name, match in (
+            ("status", {"brand_id": brand_id}),
+            ("priority", {"brand_id": brand_id, "status": {"$in": ACTIVE}}),
+            ("sla_state", {"brand_id": brand_id, "status": {"$in": ACTIVE}}),
+        ):
+            pipeline: list[Document] = [
+                {"$match": match},
+                {"$group": {"_id": f"${name}", "n": {"$sum": 1}}},
+            ]
+            rows = await (await self.collection.aggregate(pipeline)).to_list()
+            out[name] = {str(r["_id"]): int(r["n"]) for r in rows if r["_id"] is not None}
+        return out

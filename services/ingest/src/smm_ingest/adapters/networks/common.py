@@ -182,6 +182,22 @@ def utc_from_unix(value: object, path: str) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
+def parse_rfc3339(value: object, path: str) -> datetime:
+    """An RFC 3339 timestamp with a zone (``2025-11-27T10:15:00Z``) as an aware UTC datetime.
+
+    The Graph API's ``2025-11-27T10:15:00+0000`` (no colon in the offset) is read too.
+    """
+    if not isinstance(value, str):
+        raise PayloadError(BAD_TYPE, f"{path} must be an RFC 3339 string")
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("no time zone")
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 9999 with a negative offset
+        raise PayloadError(BAD_VALUE, f"{path} is not an RFC 3339 time") from None
+
+
 def _clean(text: str) -> str:
     # JSON can carry lone surrogates ("\ud800"), which no UTF-8 encoder downstream accepts.
     return text.encode("utf-8", "replace").decode("utf-8")

@@ -10,12 +10,18 @@ Identifiers are Meta's own, which are unique across the Graph:
 * Instagram (``object: "instagram"``, field ``comments``/``live_comments``): the comment ``id``;
   ``thread_id`` is the media id; ``parent_id`` marks a reply. The payload carries no time, so
   ``created_at`` is the entry's ``time`` (when Meta sent it).
+* Instagram ``mentions`` (someone @mentioned the account in a caption or a comment) carry only
+  ``media_id`` and, for a comment, ``comment_id``: each becomes a :class:`FetchRequest` for the
+  entry's account. The ingestor keeps it (once, however often Meta redelivers), and the
+  ``instagram`` poll connector of the same brand and account fetches it from the Graph API
+  (``mentioned_comment`` / ``mentioned_media``, see ``pollers.instagram``); a comment read that
+  way has the same ``native_id`` as from the ``comments`` hook, so both are one mention.
 
 Our own content is skipped into ``ignored``: an author is ours when their id is in
 ``AccountContext.own_ids`` or is the entry's ``id`` (the page / IG account the hook is for).
 Reactions and likes are skipped too (engagement comes from snapshots), as are Messenger
-``messaging`` entries and Instagram ``mentions`` (they carry only ids: the polling connectors
-fetch them). A feed comment whose ``from`` Meta withheld is skipped for the same fetch.
+``messaging`` entries. A feed comment whose ``from`` Meta withheld is skipped: nothing fetches
+it yet (a Page token and a Graph call per comment would).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from smm_ingest.domain.items import (
     AccountContext,
     DeletedItem,
     EditedItem,
+    FetchRequest,
     NewItem,
     ParsedItem,
     ParsedPayload,
@@ -125,6 +132,8 @@ class _Entry:
     """One entry's context: whose hook it is and when Meta sent it."""
 
     network: Network
+    #: The page or IG account the hook is for (the entry's ``id``).
+    owner: str
     own_ids: frozenset[str]
     time: datetime
     out: _Out
@@ -138,7 +147,7 @@ class _Entry:
 
 def _entry(entry: Fields, network: Network, account: AccountContext, out: _Out) -> None:
     owner = entry.req_id("id")
-    ctx = _Entry(network, account.own_ids | {owner}, _meta_time(entry, "time"), out)
+    ctx = _Entry(network, owner, account.own_ids | {owner}, _meta_time(entry, "time"), out)
     if entry.has("messaging") or entry.has("standby"):
         ctx.skip(f"messaging entry for {owner}: Messenger is not in scope")
     changes = entry.objs("changes")
@@ -157,9 +166,14 @@ def _change(change: Fields, ctx: _Entry) -> None:
     elif ctx.network is Network.INSTAGRAM and name in ("comments", "live_comments"):
         _instagram_comment(value, ctx)
     elif ctx.network is Network.INSTAGRAM and name == "mentions":
-        media, comment = value.opt_id("media_id"), value.opt_id("comment_id")
-        where = f"comment {comment} on media {media}" if comment else f"caption of media {media}"
-        ctx.skip(f"mention in {where}: needs Graph API fetch")
+        ctx.add(
+            FetchRequest(
+                network=Network.INSTAGRAM,
+                account_id=ctx.owner,
+                media_id=value.req_id("media_id"),
+                comment_id=value.opt_id("comment_id"),
+            )
+        )
     else:
         ctx.skip(f"field {loggable(name)}: not handled")
 

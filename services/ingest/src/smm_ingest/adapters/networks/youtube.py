@@ -30,16 +30,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from smm_ingest.adapters.networks.common import (
-    BAD_TYPE,
-    BAD_VALUE,
     MISSING_FIELD,
     Fields,
     as_fields,
     make_author,
+    parse_rfc3339,
     truncate_text,
 )
 from smm_ingest.domain.items import (
@@ -56,19 +55,6 @@ from smm_shared.events import MentionKind, Network
 WATCH_URL = "https://www.youtube.com/watch"
 #: Video and comment ids as YouTube writes them; anything else would have to be escaped in a URL.
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9_.\-]+")
-
-
-def parse_rfc3339(value: object, path: str) -> datetime:
-    """An RFC 3339 timestamp with a zone (``2025-11-27T10:15:00Z``) as an aware UTC datetime."""
-    if not isinstance(value, str):
-        raise PayloadError(BAD_TYPE, f"{path} must be an RFC 3339 string")
-    try:
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("no time zone")
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: year 9999 with a negative offset
-        raise PayloadError(BAD_VALUE, f"{path} is not an RFC 3339 time") from None
 
 
 def thread_latest_at(thread: Mapping[str, Any]) -> datetime | None:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import httpx
 
+from smm_ingest.adapters.graph_fetches_repo import GraphFetchRepository
+from smm_ingest.adapters.pollers.instagram import InstagramPoller
 from smm_ingest.adapters.pollers.mastodon import (
     MastodonHashtagPoller,
     MastodonNotificationsPoller,
@@ -22,7 +24,9 @@ from smm_ingest.services.polling import Poller, PollerFactory, StreamSource
 from smm_shared.mongo import Document
 
 
-def client_factories(http: httpx.AsyncClient, secrets: SecretBox) -> Mapping[str, PollerFactory]:
+def client_factories(
+    http: httpx.AsyncClient, secrets: SecretBox, *, graph_fetches: GraphFetchRepository
+) -> Mapping[str, PollerFactory]:
     """A factory per poll or stream kind; secrets are opened only when a runner starts."""
 
     def secret(doc: Document, name: str) -> str:
@@ -34,6 +38,18 @@ def client_factories(http: httpx.AsyncClient, secrets: SecretBox) -> Mapping[str
             api_base_url=str(connector.config.get("api_base_url", "https://api.telegram.org")),
             bot_token=secret(doc, "bot_token"),
             timeout_s=int(connector.config.get("poll_timeout_s", 25)),
+        )
+
+    async def instagram(connector: Connector, doc: Document) -> Poller | StreamSource:
+        config = connector.config
+        return InstagramPoller(
+            http,
+            api_base_url=str(config.get("api_base_url", "https://graph.facebook.com/v21.0")),
+            access_token=secret(doc, "access_token"),
+            ig_user_id=str(config["ig_user_id"]),
+            brand_id=connector.brand_id,
+            fetches=graph_fetches,
+            interval_s=float(config.get("interval_s", 300.0)),
         )
 
     async def x_mentions(connector: Connector, doc: Document) -> Poller | StreamSource:
@@ -123,6 +139,7 @@ def client_factories(http: httpx.AsyncClient, secrets: SecretBox) -> Mapping[str
         ConnectorKind.YOUTUBE.value: youtube,
         ConnectorKind.REDDIT.value: reddit,
         ConnectorKind.TELEGRAM_POLL.value: telegram,
+        ConnectorKind.INSTAGRAM.value: instagram,
         ConnectorKind.X_MENTIONS.value: x_mentions,
         ConnectorKind.X_STREAM.value: x_stream,
     }

@@ -50,7 +50,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from smm_ingest.adapters.networks.youtube import parse_rfc3339, thread_latest_at
+from smm_ingest.adapters.networks.common import parse_rfc3339
+from smm_ingest.adapters.networks.youtube import thread_latest_at
 from smm_ingest.domain.items import PayloadError
 from smm_ingest.domain.polling import (
     PermanentPollError,
