@@ -475,3 +475,34 @@ async def test_inbox_counters_follow_every_change_and_match_a_recount(world: Wor
     assert kept["priority"] == {"high": 2, "urgent": 1}
     assert sum(kept["sla_state"].values()) == 3
     assert await world.repo.recount("acme") == kept
+
+
+async def test_inbox_pages_filters_and_orders_without_gaps_or_repeats(world: World) -> None:
+    from smm_responder.adapters.cases_repo import CaseCursor, CaseQuery
+
+    await setup_brand(world)
+    ids = [await world.cases.record_mention(mention(f"p{i}", author=f"p{i}")) for i in range(7)]
+    other = await world.cases.record_mention(mention("p-other", brand="globex"))
+    assert all(ids)
+    assert other
+    seen: list[str] = []
+    after = None
+    while True:
+        page, after = await world.repo.page(CaseQuery(brand_id="acme", limit=3, after=after))
+        seen += [d["_id"] for d in page]
+        if after is None:
+            break
+    assert sorted(seen) == sorted(ids)  # every case once, none of globex
+    assert len(seen) == len(set(seen))
+    activity = [
+        (await world.cases.get(case_id=i, brand_ok=anyone))["last_activity_ms"] for i in seen
+    ]
+    assert activity == sorted(activity, reverse=True)
+    mine, _ = await world.repo.page(CaseQuery(brand_id="acme", assignees=("bob",)))
+    assert {d["assignee_id"] for d in mine} == {"bob"}
+    assert len(mine) == 2
+    by_deadline, _ = await world.repo.page(CaseQuery(brand_id="acme", sort="deadline"))
+    dues = [d["next_due_ms"] for d in by_deadline]
+    assert dues == sorted(dues)
+    with pytest.raises(ValueError, match="another list"):
+        await world.repo.page(CaseQuery(brand_id="globex", after=CaseCursor(f"acme|{0:016d}|x")))

@@ -26,7 +26,7 @@ class BrandStore:
         sort: Sequence[tuple[str, int]] = (("_id", 1),),
     ) -> None:
         self.collection = collection
-        self._ttl = cache_ttl_s
+        self.cache_ttl_s = cache_ttl_s
         self._sort = list(sort)
         self._cache: dict[str, tuple[float, list[Document]]] = {}
 
@@ -38,7 +38,7 @@ class BrandStore:
         """A brand's documents in order, from the cache when it is fresh."""
         hit = self._cache.get(brand_id)
         now = time.monotonic()
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is not None and now - hit[0] < self.cache_ttl_s:
             return hit[1]
         docs = await self.for_brand_fresh(brand_id)
         self._cache[brand_id] = (now, docs)

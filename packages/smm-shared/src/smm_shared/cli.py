@@ -143,7 +143,7 @@ def _print_banner(config: StackConfig, elapsed: float) -> None:
 
 
 def _seed_demo(config: StackConfig) -> None:
-    from smm_shared.demo import DEMO_BRAND, seed
+    from smm_shared.demo import DEMO_BRAND, seed, seed_responder
 
     key = load_signing_key(config.keys_dir)
     token = issue_token(
@@ -155,6 +155,13 @@ def _seed_demo(config: StackConfig) -> None:
         issuer="smm-local",
         audience="smm-platform",
     )
+    made = seed_responder(config.url("responder"), token)
+    if made:
+        print(
+            f"Demo brand '{DEMO_BRAND}': responder set up ({made} settings: SLA policy, "
+            "calendar, departments, routing and escalation rules, agents, canned responses).",
+            flush=True,
+        )
     created, existing = seed(config.url("ingest"), token)
     print(
         f"Demo brand '{DEMO_BRAND}': {created} mentions posted, {existing} already there.",

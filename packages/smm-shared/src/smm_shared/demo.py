@@ -135,3 +135,152 @@ def seed(ingest_url: str, token: str) -> tuple[int, int]:
             else:
                 existing += 1
     return created, existing
+
+
+#: The demo brand's responder set-up, posted through the responder's API before any mention.
+DEMO_CALENDAR: dict[str, Any] = {
+    "name": "Moscow office hours",
+    "time_zone": "Europe/Moscow",
+    "week": {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+    "holidays_country": "RU",
+}
+DEMO_POLICIES: list[dict[str, Any]] = [
+    {
+        "name": "Social care 24/7",
+        "targets": [
+            {"metric": "first_response", "target_s": 600, "warn_percent": 70},
+            {"metric": "next_response", "target_s": 900, "warn_percent": 70},
+            {"metric": "time_to_assignment", "target_s": 300, "warn_percent": 60},
+            {"metric": "resolution", "target_s": 86_400, "warn_before_s": 3_600},
+        ],
+    },
+]
+DEMO_DEPARTMENTS: list[dict[str, Any]] = [
+    {"id": "support", "name": "Customer support"},
+    {"id": "billing", "name": "Billing", "response_target_s": 14_400, "warn_percent": 75},
+    {"id": "delivery", "name": "Card delivery", "response_target_s": 28_800, "warn_percent": 75},
+    {"id": "legal", "name": "Legal"},
+]
+DEMO_AGENTS: list[dict[str, Any]] = [
+    {"user_id": "anna", "name": "Anna", "departments": ["support", "billing"],
+     "languages": ["ru", "uk", "en"], "capacity": 8, "availability": "online"},
+    {"user_id": "boris", "name": "Boris", "departments": ["support", "delivery"],
+     "languages": ["ru", "en", "de"], "capacity": 8, "availability": "online"},
+    {"user_id": "carmen", "name": "Carmen", "departments": ["support", "billing", "delivery"],
+     "languages": ["es", "pt", "en", "tl", "fr"], "capacity": 6, "availability": "online"},
+]  # fmt: skip
+DEMO_RULES: list[dict[str, Any]] = [
+    {
+        "name": "Outage reports",
+        "position": 10,
+        "conditions": {
+            "text_keywords": ["502", "outage", "не работает", "сбой", "down", "no funciona"]
+        },
+        "actions": {"department": "support", "priority": "urgent", "tags": ["outage"],
+                    "assignment": "least_loaded"},
+    },
+    {
+        "name": "Money complaints",
+        "position": 20,
+        "conditions": {
+            "sentiment_labels": ["negative", "mixed"],
+            "text_keywords": ["refund", "charge", "fee", "списали", "комиссия", "возврат",
+                              "cobro", "reembolso"],
+        },
+        "actions": {"department": "billing", "priority": "high", "tags": ["money"],
+                    "assignment": "least_loaded"},
+    },
+]  # fmt: skip
+DEMO_ESCALATIONS: list[dict[str, Any]] = [
+    {"name": "First response breached", "trigger": "breach", "metrics": ["first_response"],
+     "raise_priority": True, "notify": ["team-lead"]},
+    {"name": "Nobody took it", "trigger": "warning", "metrics": ["time_to_assignment"],
+     "notify": ["team-lead"]},
+]  # fmt: skip
+DEMO_CANNED: list[dict[str, Any]] = [
+    {"name": "Apology, looking into it",
+     "text": "Hi {{author_name}}, sorry about this! {{agent_name}} from {{brand}} here: "
+             "we are looking into it and will come back to you shortly."},
+    {"name": "Resolution from the department",
+     "text": "Hi {{author_name}}, good news: {{department_answer}}. Thank you for your patience!"},
+]  # fmt: skip
+
+
+def seed_responder(responder_url: str, token: str) -> int:
+    """Set up the demo brand's responder (calendar, policy, departments, rules, agents,
+    escalations, canned responses) unless it already is; returns how many things were made."""
+    made = 0
+    with httpx.Client(
+        base_url=responder_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as client:
+
+        def existing(path: str, key: str = "name") -> dict[str, Any]:
+            response = client.get(path, params={"brand_id": DEMO_BRAND})
+            response.raise_for_status()
+            return {str(item[key]): item for item in response.json()}
+
+        def create(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = client.post(path, json={"brand_id": DEMO_BRAND, **body})
+            response.raise_for_status()
+            return dict(response.json())
+
+        calendars = existing("/v1/calendars")
+        if DEMO_CALENDAR["name"] not in calendars:
+            calendars[str(DEMO_CALENDAR["name"])] = create("/v1/calendars", DEMO_CALENDAR)
+            made += 1
+        calendar_id = calendars[str(DEMO_CALENDAR["name"])]["id"]
+        policies = existing("/v1/sla-policies")
+        for policy in DEMO_POLICIES:
+            if policy["name"] not in policies:
+                policies[str(policy["name"])] = create("/v1/sla-policies", policy)
+                made += 1
+        policy_id = policies[str(DEMO_POLICIES[0]["name"])]["id"]
+        departments = existing("/v1/departments", key="id")
+        for dept in DEMO_DEPARTMENTS:
+            if dept["id"] not in departments:
+                body = {**dept, "sla_policy_id": policy_id}
+                if "response_target_s" in dept:
+                    body["calendar_id"] = calendar_id  # handoffs count office hours
+                create("/v1/departments", body)
+                made += 1
+        agents = existing("/v1/agents", key="user_id")
+        for agent in DEMO_AGENTS:
+            if agent["user_id"] not in agents:
+                create("/v1/agents", agent)
+                made += 1
+        for path, items in (
+            ("/v1/routing-rules", DEMO_RULES),
+            ("/v1/escalation-rules", DEMO_ESCALATIONS),
+            ("/v1/canned-responses", DEMO_CANNED),
+        ):
+            have = existing(path)
+            for item in items:
+                if item["name"] not in have:
+                    create(path, item)
+                    made += 1
+        default = client.get("/v1/routing-rules/default/current", params={"brand_id": DEMO_BRAND})
+        default.raise_for_status()
+        if default.json()["actions"].get("department") != "support":
+            response = client.put(
+                "/v1/routing-rules/default/current",
+                json={
+                    "brand_id": DEMO_BRAND,
+                    "actions": {"department": "support", "assignment": "least_loaded"},
+                },
+            )
+            response.raise_for_status()
+            made += 1
+        config = client.get(f"/v1/brand-config/{DEMO_BRAND}")
+        config.raise_for_status()
+        if config.json().get("default_sla_policy_id") != policy_id:
+            response = client.put(
+                f"/v1/brand-config/{DEMO_BRAND}",
+                json={
+                    "brand_name": "Demo Bank",
+                    "default_sla_policy_id": policy_id,
+                    "approval": {"tags": ["legal"]},
+                },
+            )
+            response.raise_for_status()
+            made += 1
+    return made

@@ -30,15 +30,37 @@ from smm_shared.mongo import (
 #: ``next_due_ms`` of a case without a running SLA clock: sorts after every real deadline.
 NO_DEADLINE_MS = 2**53
 
+# The inbox sorts by one string field per order, ``activity_key`` (newest activity first)
+# and ``due_key`` (next deadline first), each "<brand>|<zero-padded ms>|<case id>": unique,
+# so a range condition both keeps to one brand and continues a page (keyset pagination
+# without an $or), and a single-field index on each walks the brand's cases in order and
+# stops after a page. Measured on nx-27017: it ignores compound indexes for sorting, sorts
+# in memory when an equality filter has an index (so ``brand_id`` has none here), and an
+# $or cursor scans everything.
 INDEXES = (
     IndexSpec(["open_key"], unique=True, partial_filter={"open_key": {"$exists": True}}),
-    IndexSpec(["brand_id", "last_activity_ms"]),
-    IndexSpec(["brand_id", "next_due_ms"]),
-    IndexSpec(["brand_id", "status", "last_activity_ms"]),
-    IndexSpec(["assignee_id", "status"]),
+    IndexSpec(["activity_key"]),
+    IndexSpec(["due_key"]),
+    IndexSpec(["assignee_key"]),
     IndexSpec(["review.watch_until_ms"]),
     *OUTBOX_INDEXES,
 )
+
+
+def activity_key(brand_id: str, last_activity_ms: int, case_id: str) -> str:
+    """The case's place in its brand's newest-activity order."""
+    return f"{brand_id}|{last_activity_ms:016d}|{case_id}"
+
+
+def assignee_key(brand_id: str, assignee_id: str, last_activity_ms: int, case_id: str) -> str:
+    """The case's place in its assignee's newest-activity order ("my cases")."""
+    return f"{brand_id}|{assignee_id}|{last_activity_ms:016d}|{case_id}"
+
+
+def due_key(brand_id: str, next_due_ms: int, case_id: str) -> str:
+    """The case's place in its brand's next-deadline order."""
+    return f"{brand_id}|{next_due_ms:016d}|{case_id}"
+
 
 #: What the inbox list returns: no timeline, no internal fields.
 LIST_FIELDS = {
@@ -60,22 +82,21 @@ ACTIVE = ["new", "open", "pending_customer", "pending_department"]
 
 @dataclass(frozen=True, slots=True)
 class CaseCursor:
-    """Where a page ended: the sort value of the last case and its id."""
+    """Where a page ended: the sort key of its last case."""
 
-    value: int
-    case_id: str
+    key: str
 
     def encode(self) -> str:
         """The opaque cursor string handed to API clients."""
-        return f"{self.value}.{self.case_id}"
+        return self.key
 
     @classmethod
     def decode(cls, text: str) -> CaseCursor:
         """Parse a cursor string; ValueError when it is not one of ours."""
-        value, _, case_id = text.partition(".")
-        if not value.isdigit() or not case_id:
+        parts = text.split("|")
+        if len(parts) < 3 or len(parts[-2]) != 16 or not parts[-2].isdigit() or not parts[-1]:
             raise ValueError("not a case list cursor")
-        return cls(int(value), case_id)
+        return cls(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,30 +237,31 @@ class CaseRepository:
             d async for d in self.collection.find({"_id": {"$in": list(case_ids)}}, LIST_FIELDS)
         ]
 
-    async def page(self, query: CaseQuery) -> list[Document]:
-        """One page of the inbox: keyset pagination, stable under ties."""
+    async def page(self, query: CaseQuery) -> tuple[list[Document], CaseCursor | None]:
+        """One page of the inbox and the cursor of the next (None: the last page).
+
+        Keyset pagination on a unique sort key, stable under ties; "my cases" (one assignee,
+        by activity) walks that assignee's own key. ValueError for another list's cursor.
+        """
         mongo = query.filter()
-        after = query.after
         if query.sort == "deadline":
-            key, order = "next_due_ms", ASCENDING
-            if after is not None:
-                mongo["$or"] = [
-                    {key: {"$gt": after.value}},
-                    {key: after.value, "_id": {"$gt": after.case_id}},
-                ]
+            key, prefix = "due_key", f"{query.brand_id}|"
+        elif len(query.assignees) == 1 and not query.unassigned:
+            key, prefix = "assignee_key", f"{query.brand_id}|{query.assignees[0]}|"
         else:
-            key, order = "last_activity_ms", DESCENDING
-            if after is not None:
-                mongo["$or"] = [
-                    {key: {"$lt": after.value}},
-                    {key: after.value, "_id": {"$lt": after.case_id}},
-                ]
-        cursor = (
-            self.collection.find(mongo, LIST_FIELDS)
-            .sort([(key, order), ("_id", order)])
-            .limit(query.limit)
-        )
-        return [doc async for doc in cursor]
+            key, prefix = "activity_key", f"{query.brand_id}|"
+        ascending = key == "due_key"
+        bounds: Document = {"$gt": prefix, "$lt": prefix[:-1] + "}"}  # "}" sorts after "|"
+        if query.after is not None:
+            if not query.after.key.startswith(prefix):
+                raise ValueError("the cursor belongs to another list")
+            bounds["$gt" if ascending else "$lt"] = query.after.key
+        mongo[key] = bounds
+        order = ASCENDING if ascending else DESCENDING
+        cursor = self.collection.find(mongo, LIST_FIELDS).sort(key, order).limit(query.limit)
+        docs = [doc async for doc in cursor]
+        following = CaseCursor(docs[-1][key]) if len(docs) == query.limit else None
+        return docs, following
 
     async def watching_reviews(self, *, due_ms: int, limit: int) -> list[Document]:
         """Resolved cases whose review follow-up period ended by ``due_ms``."""

@@ -474,11 +474,11 @@ async def list_cases(
         after=after,
         limit=limit,
     )
-    docs = await service.list(query)
-    next_cursor = None
-    if len(docs) == limit:
-        key = "next_due_ms" if sort == "deadline" else "last_activity_ms"
-        next_cursor = CaseCursor(int(docs[-1][key]), docs[-1]["_id"]).encode()
+    try:
+        docs, following = await service.list(query)
+    except ValueError:
+        raise ApiError(422, "cursor.invalid", "cursor is not one this list returned") from None
+    next_cursor = None if following is None else following.encode()
     return CasePage(items=[case_out(d) for d in docs], next_cursor=next_cursor)
 
 

@@ -16,7 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from smm_responder.adapters.agents_repo import AgentRepository
-from smm_responder.adapters.cases_repo import NO_DEADLINE_MS, CaseQuery, CaseRepository
+from smm_responder.adapters.cases_repo import (
+    NO_DEADLINE_MS,
+    CaseCursor,
+    CaseQuery,
+    CaseRepository,
+)
 from smm_responder.domain.assignment import (
     Agent,
     AssignmentError,
@@ -1354,7 +1359,7 @@ class CaseService:
             raise CaseNotFoundError(case_id)
         return doc
 
-    async def list(self, query: CaseQuery) -> list[Document]:
+    async def list(self, query: CaseQuery) -> tuple[list[Document], CaseCursor | None]:
         """One page of a brand's inbox."""
         return await self._repo.page(query)
 

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smm_responder.adapters.cases_repo import NO_DEADLINE_MS, CaseChange
+from smm_responder.adapters.cases_repo import (
+    NO_DEADLINE_MS,
+    CaseChange,
+    activity_key,
+    assignee_key,
+    due_key,
+)
 from smm_responder.domain.sla import OPEN_STATUSES, SlaClock
 from smm_shared.events import Event, new_ulid
 from smm_shared.mongo import Document, epoch_ms
@@ -175,6 +181,25 @@ class CaseEdit:
             self.set("sla_state", state)
         if self.change:
             self.set("last_activity_ms", max(self.now_ms, int(self.doc.get("last_activity_ms", 0))))
+        for name, key in (
+            (
+                "activity_key",
+                activity_key(self.brand_id, int(self.doc["last_activity_ms"]), self.case_id),
+            ),
+            ("due_key", due_key(self.brand_id, next_due, self.case_id)),
+        ):
+            if self.doc.get(name) != key:
+                self.set(name, key)
+        assignee = self.doc.get("assignee_id")
+        if assignee is None:
+            if "assignee_key" in self.doc:
+                self.unset("assignee_key")
+        else:
+            mine = assignee_key(
+                self.brand_id, assignee, int(self.doc["last_activity_ms"]), self.case_id
+            )
+            if self.doc.get("assignee_key") != mine:
+                self.set("assignee_key", mine)
 
     def count_delta(self) -> dict[str, int]:
         """How the brand's counters move with this change."""

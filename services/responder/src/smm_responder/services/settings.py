@@ -13,6 +13,7 @@ Stored shapes (the API validates them through the same converters before saving)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -137,6 +138,7 @@ class SettingsService:
         self.escalation_rules = escalation_rules
         self.canned_responses = canned_responses
         self.brand_config = brand_config
+        self._configs: dict[str, tuple[float, BrandConfig]] = {}
 
     def stores(self) -> tuple[BrandStore, ...]:
         """Every per-brand store (for indexes)."""
@@ -157,14 +159,21 @@ class SettingsService:
         return sorted(rules, key=lambda r: r.position)
 
     async def config(self, brand_id: str) -> BrandConfig:
-        """The brand's configuration (defaults when none was saved)."""
-        return BrandConfig.from_doc(brand_id, await self.brand_config.find_one({"_id": brand_id}))
+        """The brand's configuration (defaults when none was saved); cached like the stores."""
+        hit = self._configs.get(brand_id)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self.routing_rules.cache_ttl_s:
+            return hit[1]
+        config = BrandConfig.from_doc(brand_id, await self.brand_config.find_one({"_id": brand_id}))
+        self._configs[brand_id] = (now, config)
+        return config
 
     async def save_config(self, brand_id: str, doc: Document) -> None:
         """Store the brand's configuration."""
         await self.brand_config.replace_one(
             {"_id": brand_id}, {**doc, "_id": brand_id}, upsert=True
         )
+        self._configs.pop(brand_id, None)
 
     async def policy(self, brand_id: str, policy_id: str | None) -> SlaPolicy | None:
         """An SLA policy of the brand (None when it names none or it was deleted)."""
