@@ -471,7 +471,8 @@ async def test_inbox_counters_follow_every_change_and_match_a_recount(world: Wor
     kept = await world.cases.counts("acme")
     recounted = await world.repo._aggregate_counts("acme")
     assert kept == recounted, (kept, recounted)
-    assert kept["status"] == {"open": 1, "new": 2, "resolved": 1, "closed": 1}
+    # The freed slots went to the two waiting cases (backfill), so all three active are open.
+    assert kept["status"] == {"open": 3, "resolved": 1, "closed": 1}
     assert kept["priority"] == {"high": 2, "urgent": 1}
     assert sum(kept["sla_state"].values()) == 3
     assert await world.repo.recount("acme") == kept
@@ -506,3 +507,22 @@ async def test_inbox_pages_filters_and_orders_without_gaps_or_repeats(world: Wor
     assert dues == sorted(dues)
     with pytest.raises(ValueError, match="another list"):
         await world.repo.page(CaseQuery(brand_id="globex", after=CaseCursor(f"acme|{0:016d}|x")))
+
+
+async def test_a_freed_slot_goes_to_the_waiting_case_with_the_next_deadline(world: World) -> None:
+    await setup_brand(world)
+    ids = [await world.cases.record_mention(mention(f"b{i}", author=f"b{i}")) for i in range(4)]
+    docs = [await world.cases.get(case_id=i, brand_ok=anyone) for i in ids]  # type: ignore[arg-type]
+    waiting = [d["_id"] for d in docs if d.get("assignee_id") is None]
+    assert len(waiting) == 1  # alice 1 + bob 2 slots, the fourth case waits
+    alice_case = next(d["_id"] for d in docs if d.get("assignee_id") == "alice")
+    await world.cases.set_status(
+        alice_case, CaseStatus.RESOLVED, actor=AGENT, reason="", brand_ok=anyone
+    )
+    after = await world.cases.get(case_id=waiting[0], brand_ok=anyone)
+    assert after["assignee_id"] == "alice"
+    assigned = [e for e in after["timeline"] if e["type"] == "case.assigned"]
+    assert assigned[-1]["reason"] == "waiting case given to an agent with a free slot"
+    alice = await world.agents.get("acme", "alice")
+    assert alice is not None
+    assert (alice["active_cases"], alice["free_slots"]) == (1, 0)

@@ -28,6 +28,7 @@ from smm_responder.domain.routing import (
     validate_rules,
 )
 from smm_responder.domain.sla import SlaError
+from smm_responder.services.cases import CaseService
 from smm_responder.services.settings import (
     SettingsService,
     calendar_from_doc,
@@ -164,7 +165,14 @@ class Kind:
     model: type[_In]
     store: Callable[[SettingsService], BrandStore]
     validate: Validate
+    #: The stable prefix of this kind's error codes (``<code>.not_found``...).
+    code: str = ""
+    #: The id is a slug chosen by the caller (unique per brand); stored as ``brand|slug``.
     id_from_body: bool = False
+
+    def stored_id(self, brand_id: str, doc_id: str) -> str:
+        """The document ``_id`` of an API id."""
+        return f"{brand_id}|{doc_id}" if self.id_from_body else doc_id
 
 
 def _invalid(kind: str, exc: Exception) -> ApiError:
@@ -173,14 +181,17 @@ def _invalid(kind: str, exc: Exception) -> ApiError:
 
 
 def _out(doc: Document) -> dict[str, Any]:
-    return {"id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
+    return {
+        "id": doc.get("slug", doc["_id"]),
+        **{k: v for k, v in doc.items() if k not in ("_id", "slug")},
+    }
 
 
 def crud_router(kind: Kind) -> APIRouter:
     """The five routes of one settings kind."""
     router = APIRouter(prefix=f"/v1/{kind.path}", tags=[kind.tag])
     model = kind.model
-    singular = kind.path.rstrip("s")
+    singular = kind.code
 
     async def checked(config: SettingsService, doc: Document) -> None:
         try:
@@ -206,10 +217,12 @@ def crud_router(kind: Kind) -> APIRouter:
         fields = body.model_dump()  # type: ignore[attr-defined]
         ensure_brand(principal, fields["brand_id"])
         doc_id = fields.pop("id") if kind.id_from_body else new_id()
-        doc = {"_id": doc_id, **fields}
+        doc = {"_id": kind.stored_id(fields["brand_id"], doc_id), **fields}
+        if kind.id_from_body:
+            doc["slug"] = doc_id
         await checked(config, doc)
         store = kind.store(config)
-        if await store.get(fields["brand_id"], doc_id) is not None:
+        if await store.get(fields["brand_id"], doc["_id"]) is not None:
             raise ApiError(409, f"{singular}.exists", f"{doc_id} already exists")
         await store.insert(doc)
         return _out({**doc, "version": 1})
@@ -219,7 +232,7 @@ def crud_router(kind: Kind) -> APIRouter:
         doc_id: str, principal: Reader, config: Config, brand_id: BrandQuery
     ) -> dict[str, Any]:
         ensure_brand(principal, brand_id)
-        doc = await kind.store(config).get(brand_id, doc_id)
+        doc = await kind.store(config).get(brand_id, kind.stored_id(brand_id, doc_id))
         if doc is None:
             raise ApiError(404, f"{singular}.not_found", f"No {singular} {doc_id}")
         return _out(doc)
@@ -234,10 +247,12 @@ def crud_router(kind: Kind) -> APIRouter:
         fields = body.model_dump()  # type: ignore[attr-defined]
         fields.pop("id", None)
         ensure_brand(principal, fields["brand_id"])
-        doc = {"_id": doc_id, **fields}
+        doc = {"_id": kind.stored_id(fields["brand_id"], doc_id), **fields}
+        if kind.id_from_body:
+            doc["slug"] = doc_id
         await checked(config, doc)
         store = kind.store(config)
-        if await store.get(fields["brand_id"], doc_id) is None:
+        if await store.get(fields["brand_id"], doc["_id"]) is None:
             raise ApiError(404, f"{singular}.not_found", f"No {singular} {doc_id}")
         if not await store.replace(doc, version=version):
             raise ApiError(
@@ -271,7 +286,7 @@ def crud_router(kind: Kind) -> APIRouter:
             raise ApiError(
                 409, "routing.default_not_deletable", "The default rule cannot be deleted."
             )
-        if not await kind.store(config).delete(brand_id, doc_id):
+        if not await kind.store(config).delete(brand_id, kind.stored_id(brand_id, doc_id)):
             raise ApiError(404, f"{singular}.not_found", f"No {singular} {doc_id}")
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -321,15 +336,37 @@ async def _check_canned(config: SettingsService, doc: Document) -> None:
 
 
 KINDS = (
-    Kind("routing-rules", "routing rules", RoutingRuleIn, lambda c: c.routing_rules, _check_rule),
-    Kind("sla-policies", "SLA policies", SlaPolicyIn, lambda c: c.sla_policies, _check_policy),
-    Kind("calendars", "calendars", CalendarIn, lambda c: c.calendars, _check_calendar),
+    Kind(
+        "routing-rules",
+        "routing rules",
+        RoutingRuleIn,
+        lambda c: c.routing_rules,
+        _check_rule,
+        code="routing-rule",
+    ),
+    Kind(
+        "sla-policies",
+        "SLA policies",
+        SlaPolicyIn,
+        lambda c: c.sla_policies,
+        _check_policy,
+        code="sla-policy",
+    ),
+    Kind(
+        "calendars",
+        "calendars",
+        CalendarIn,
+        lambda c: c.calendars,
+        _check_calendar,
+        code="calendar",
+    ),
     Kind(
         "departments",
         "departments",
         DepartmentIn,
         lambda c: c.departments,
         _check_department,
+        code="department",
         id_from_body=True,
     ),
     Kind(
@@ -338,6 +375,7 @@ KINDS = (
         EscalationRuleIn,
         lambda c: c.escalation_rules,
         _check_escalation,
+        code="escalation-rule",
     ),
     Kind(
         "canned-responses",
@@ -345,6 +383,7 @@ KINDS = (
         CannedResponseIn,
         lambda c: c.canned_responses,
         _check_canned,
+        code="canned-response",
     ),
 )
 
@@ -379,6 +418,9 @@ async def write_default(
         rule = rule_from_doc({**base, "actions": body.actions})
     except RoutingError as exc:
         raise _invalid("routing", exc) from None
+    policy_id = rule.actions.sla_policy_id
+    if policy_id is not None and await config.policy(body.brand_id, policy_id) is None:
+        raise ApiError(422, "routing.unknown_policy", f"No SLA policy {policy_id} in this brand.")
     doc = {**rule.to_doc(), "_id": rule.id}
     store = config.routing_rules
     current = await store.get(body.brand_id, rule.id)
@@ -459,6 +501,7 @@ async def create_agent(body: AgentIn, principal: Editor, agents: Agents) -> dict
 
 @agents_router.patch("/{user_id}", summary="Change an agent's profile or availability")
 async def update_agent(
+    request: Request,
     user_id: str,
     body: AgentUpdate,
     principal: Annotated[Principal, Depends(require_permission(Permission.MENTIONS_WRITE))],
@@ -476,6 +519,10 @@ async def update_agent(
         raise ApiError(404, "agent.not_found", f"{user_id} is not an agent of {brand_id}")
     if not await agents.update(brand_id, user_id, fields, version=version):
         raise ApiError(409, "agent.changed", "The profile changed since you read it; reload.")
+    if fields.get("availability") == "online" or "capacity" in fields:
+        # Room to work: the waiting cases this agent may take come to them now.
+        cases: CaseService = request.app.state.cases
+        await cases.backfill(brand_id, user_id)
     doc = await agents.get(brand_id, user_id)
     assert doc is not None
     return _agent_out(doc)

@@ -25,11 +25,13 @@ from smm_responder.adapters.cases_repo import (
 from smm_responder.domain.assignment import (
     Agent,
     AssignmentError,
+    Availability,
     CaseNeeds,
     CaseRef,
     RotationState,
     check_assign,
     check_claim,
+    ineligibility,
     pick_agent,
 )
 from smm_responder.domain.cases import (
@@ -585,7 +587,55 @@ class CaseService:
             raise
         if previous[0] is not None:
             await self._agents.give_back_slot(doc["brand_id"], previous[0])
+            await self.backfill(doc["brand_id"], previous[0])
         return doc
+
+    async def backfill(self, brand_id: str, user_id: str, *, limit: int = 50) -> int:
+        """An agent has room again (a case left them, or they came online): give them the
+        waiting unassigned cases they may take, next deadline first, up to their capacity.
+        Returns how many they got."""
+        got = 0
+        try:
+            waiting, _ = await self._repo.page(
+                CaseQuery(
+                    brand_id=brand_id,
+                    unassigned=True,
+                    statuses=("new", "open", "pending_customer", "pending_department"),
+                    sort="deadline",
+                    limit=limit,
+                )
+            )
+            for case in waiting:
+                if case.get("assignment_strategy") == AssignmentStrategy.MANUAL.value:
+                    continue
+                profile = await self._agents.get(brand_id, user_id)
+                if profile is None:
+                    return got
+                agent = _agent(profile)
+                if not agent.has_room or agent.availability is not Availability.ONLINE:
+                    return got
+                if ineligibility(agent, _needs(case)) is not None:
+                    continue
+                if not await self._agents.take_slot(
+                    brand_id, user_id, now_ms=epoch_ms(self._now()), force=False
+                ):
+                    return got
+                try:
+                    await self._set_assignee(
+                        case["_id"],
+                        user_id,
+                        brand_id=brand_id,
+                        actor=ROUTING,
+                        reason="waiting case given to an agent with a free slot",
+                        slot_taken=True,
+                        expect_unassigned=True,
+                    )
+                    got += 1
+                except (CommandError, CaseNotFoundError, ConcurrentUpdateError):
+                    continue  # taken meanwhile; the slot went back
+        except Exception:
+            logger.warning("backfill for %s in %s failed", user_id, brand_id, exc_info=True)
+        return got
 
     async def _assignee_change(self, edit: CaseEdit, assignee: str | None, *, reason: str) -> None:
         current = edit.get("assignee_id")
@@ -714,6 +764,7 @@ class CaseService:
 
                 async def give_back() -> None:
                     await self._agents.give_back_slot(brand, assignee)
+                    await self.backfill(brand, assignee)
 
                 edit.on_commit.append(give_back)
 

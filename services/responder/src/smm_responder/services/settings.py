@@ -203,7 +203,7 @@ class SettingsService:
         if department is None:
             return None
         for doc in await self.departments.for_brand(brand_id):
-            if doc["_id"] == department:
+            if doc.get("slug", doc["_id"]) == department:
                 return doc
         return None
 

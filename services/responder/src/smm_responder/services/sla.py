@@ -19,6 +19,7 @@ from smm_responder.domain.calendars import BusinessCalendar
 from smm_responder.domain.sla import (
     OPEN_STATUSES,
     ClockEvent,
+    ClockUpdate,
     SlaClock,
     SlaMetric,
     SlaPolicy,
@@ -49,6 +50,11 @@ class Fired:
 
     trigger: str  # "warning" | "breach"
     metric: str
+
+
+def _dues(update: ClockUpdate) -> tuple[datetime | None, datetime | None]:
+    """The deadlines of points a transition fired in place (their timers had not come yet)."""
+    return update.warned_due_at, update.breached_due_at
 
 
 def timer_key(case_id: str, metric: str, point: str, due: datetime) -> str:
@@ -111,7 +117,9 @@ class SlaService:
         if current is not None and current.status in OPEN_STATUSES:
             return []
         update = SlaClock.start(target, calendar=calendar, now=edit.now)
-        return self._record(edit, update.clock, update.events, policy_id=policy_id)
+        return self._record(
+            edit, update.clock, update.events, policy_id=policy_id, dues=_dues(update)
+        )
 
     async def meet(self, edit: CaseEdit, *metrics: SlaMetric) -> list[Fired]:
         """Stop the clocks of ``metrics``: their goal was reached now."""
@@ -121,7 +129,7 @@ class SlaService:
             clock = self.clock(edit, metric)
             if clock is not None and clock.status in OPEN_STATUSES:
                 update = clock.met(calendar=calendar, now=edit.now)
-                fired += self._record(edit, update.clock, update.events)
+                fired += self._record(edit, update.clock, update.events, dues=_dues(update))
         return fired
 
     async def pause_all(self, edit: CaseEdit, *, only_if_policy_says: bool) -> list[Fired]:
@@ -136,7 +144,7 @@ class SlaService:
             if clock.metric is SlaMetric.DEPARTMENT_RESPONSE:
                 continue
             update = clock.pause(calendar=calendar, now=edit.now)
-            fired += self._record(edit, update.clock, update.events)
+            fired += self._record(edit, update.clock, update.events, dues=_dues(update))
         return fired
 
     async def resume_all(self, edit: CaseEdit) -> list[Fired]:
@@ -145,7 +153,7 @@ class SlaService:
         fired: list[Fired] = []
         for clock in self.open_clocks(edit):
             update = clock.resume(calendar=calendar, now=edit.now)
-            fired += self._record(edit, update.clock, update.events)
+            fired += self._record(edit, update.clock, update.events, dues=_dues(update))
         return fired
 
     async def cancel_all(self, edit: CaseEdit, *, reason: str) -> None:
@@ -153,7 +161,7 @@ class SlaService:
         calendar = await self.calendar(edit)
         for clock in self.open_clocks(edit):
             update = clock.cancel(calendar=calendar, now=edit.now)
-            self._record(edit, update.clock, update.events, reason=reason)
+            self._record(edit, update.clock, update.events, reason=reason, dues=_dues(update))
 
     async def rebind(self, edit: CaseEdit, policy: SlaPolicy | None, *, reason: str) -> list[Fired]:
         """Move the case's clocks to ``policy`` (another department), keeping time consumed."""
@@ -174,7 +182,13 @@ class SlaService:
             target = policy.target(clock.metric)
             if target is None:
                 update = clock.cancel(calendar=old_calendar, now=edit.now)
-                self._record(edit, update.clock, update.events, reason=f"{reason}: no target")
+                self._record(
+                    edit,
+                    update.clock,
+                    update.events,
+                    reason=f"{reason}: no target",
+                    dues=_dues(update),
+                )
                 continue
             rebinding = clock.rebind(
                 target, calendar=old_calendar, new_calendar=new_calendar, now=edit.now
@@ -186,6 +200,7 @@ class SlaService:
                 previous_policy_id=str(old_policy_id or policy.id),
                 previous_breach_due_at=rebinding.old_breach_due_at,
                 reason=reason,
+                dues=(rebinding.warned_due_at, rebinding.breached_due_at),
             )
         return fired
 
@@ -213,6 +228,7 @@ class SlaService:
         reason: str = "",
         previous_policy_id: str | None = None,
         previous_breach_due_at: datetime | None = None,
+        dues: tuple[datetime | None, datetime | None] = (None, None),
     ) -> list[Fired]:
         metric = clock.metric.value
         edit.set(f"sla.{metric}", dict(clock.to_doc()))
@@ -252,7 +268,7 @@ class SlaService:
                     **common, elapsed_s=clock.consumed_ms / 1000, within_target=not clock.breached
                 )
             elif happened is ClockEvent.WARNED:
-                warn_at = due or edit.now
+                warn_at = due or dues[0] or edit.now
                 event = SlaWarning(
                     **common,
                     due_at=warn_at,
@@ -261,7 +277,7 @@ class SlaService:
                 )
                 fired.append(Fired("warning", metric))
             elif happened is ClockEvent.BREACHED:
-                breach_at = due or edit.now
+                breach_at = due or dues[1] or edit.now
                 event = SlaBreached(
                     **common,
                     due_at=breach_at,
