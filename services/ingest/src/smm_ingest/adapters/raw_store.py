@@ -70,18 +70,9 @@ class RawEventStore:
         self, *, connector_id: str, brand_id: str, kind: str, body: str, received_at: datetime
     ) -> str:
         """Store a delivery durably (shared round trip with concurrent ones); returns its id."""
-        raw_id = new_id()
-        doc: Document = {
-            "_id": raw_id,
-            "connector_id": connector_id,
-            "brand_id": brand_id,
-            "kind": kind,
-            "body": body,
-            "received_at": received_at,
-            "pending_ms": epoch_ms(received_at),
-        }
-        await self._batcher.insert(doc)
-        return raw_id
+        return await self._insert(
+            connector_id, brand_id, kind, body, received_at, pending_ms=epoch_ms(received_at)
+        )
 
     async def record(
         self,
@@ -94,6 +85,17 @@ class RawEventStore:
         items: int,
     ) -> str:
         """Keep an already processed batch (a poll or stream read) for audit; never claimed."""
+        return await self._insert(connector_id, brand_id, kind, body, received_at, items=items)
+
+    async def _insert(
+        self,
+        connector_id: str,
+        brand_id: str,
+        kind: str,
+        body: str,
+        received_at: datetime,
+        **extra: int,
+    ) -> str:
         raw_id = new_id()
         doc: Document = {
             "_id": raw_id,
@@ -102,7 +104,7 @@ class RawEventStore:
             "kind": kind,
             "body": body,
             "received_at": received_at,
-            "items": items,
+            **extra,
         }
         await self._batcher.insert(doc)
         return raw_id
