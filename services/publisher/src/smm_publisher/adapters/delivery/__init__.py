@@ -1,0 +1,1 @@
+"""Network clients that publish posts and replies (see ``smm_publisher.domain.delivery``)."""
