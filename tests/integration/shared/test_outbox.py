@@ -187,3 +187,27 @@ async def test_two_relays_share_the_work_without_losing_an_event(cases: Collecti
     assert set(published) == expected
     # Leases keep a document with one relay: no event was published twice.
     assert len(published) == len(expected)
+
+
+async def test_a_publish_the_broker_never_answers_times_out_and_is_sent_again(
+    cases: Collection,
+) -> None:
+    events = [opened("H")]
+    await store(cases, "H", events)
+    hang = asyncio.Event()
+    sent: list[str] = []
+
+    async def send(message: OutgoingMessage) -> None:
+        if not sent and not hang.is_set():
+            hang.set()
+            await asyncio.Event().wait()  # the first publish is never acknowledged
+        sent.append(dict(message.headers)["ce_id"])
+
+    relay = OutboxRelay([cases], send, send_timeout_s=0.2)
+    with pytest.raises(TimeoutError):
+        await relay.drain()
+    doc = await cases.find_one({"_id": "H"})
+    assert doc is not None
+    assert [e["id"] for e in doc["outbox"]] == [events[0].event_id]  # still stored
+    assert await relay.drain() == 1
+    assert sent == [events[0].event_id]

@@ -176,6 +176,8 @@ class OutboxRelay:
     poll_interval_s: float = 0.5
     lease_s: float = 30.0
     batch_size: int = 200
+    #: Longest wait for the broker to acknowledge one event before retrying it.
+    send_timeout_s: float = 20.0
     clock: Clock = _utcnow
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
@@ -299,7 +301,7 @@ class OutboxRelay:
         )
         trace_carrier = entry.get("trace")
         if not trace_carrier:
-            await self.send(message)
+            await self._send_bounded(message)
             return
         # Continue the trace of the request that stored the event.
         token = otel_context.attach(propagate.extract(trace_carrier))
@@ -307,9 +309,15 @@ class OutboxRelay:
             with trace.get_tracer("smm.outbox").start_as_current_span(
                 f"outbox relay {message.topic}", kind=trace.SpanKind.INTERNAL
             ):
-                await self.send(message)
+                await self._send_bounded(message)
         finally:
             otel_context.detach(token)
+
+    async def _send_bounded(self, message: OutgoingMessage) -> None:
+        """Send, but never wait forever: a publish the broker never answers (seen once after
+        a Tansu restart) would stop the relay for good. A timeout is an infrastructure error
+        (``TimeoutError`` is an ``OSError``): the entry stays stored and is sent again."""
+        await asyncio.wait_for(self.send(message), self.send_timeout_s)
 
 
 # ---------------------------------------------------------------------------- group commit
