@@ -32,6 +32,7 @@ from smm_ingest.domain.polling import (
 )
 from smm_ingest.services.polling import Poller, StreamSource
 from smm_shared.events import Network
+from smm_shared.testing.http import recording_client
 
 pytestmark = pytest.mark.unit
 
@@ -48,13 +49,7 @@ def clock() -> datetime:
 
 
 def recording(handler: Handler) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    return httpx.AsyncClient(transport=httpx.MockTransport(record)), seen
+    return recording_client(handler)
 
 
 def idle_client() -> httpx.AsyncClient:

@@ -23,6 +23,7 @@ from smm_ingest.domain.polling import (
 )
 from smm_ingest.services.polling import Poller, StreamSource
 from smm_shared.events import Network
+from smm_shared.testing.http import recording_client
 
 pytestmark = pytest.mark.unit
 
@@ -39,13 +40,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 def client(handler: Handler) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    return httpx.AsyncClient(transport=httpx.MockTransport(record)), seen
+    return recording_client(handler)
 
 
 def tweet(tweet_id: str, author_id: str = "2244994945") -> dict[str, Any]:

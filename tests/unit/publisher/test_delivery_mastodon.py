@@ -20,6 +20,7 @@ from smm_publisher.domain.delivery import (
     TransientDeliveryError,
 )
 from smm_shared.events import Network
+from smm_shared.testing.http import recording_client
 
 pytestmark = pytest.mark.unit
 
@@ -31,13 +32,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def deliverer(handler: Handler) -> tuple[MastodonDeliverer, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    http = httpx.AsyncClient(transport=httpx.MockTransport(record))
+    http, seen = recording_client(handler)
     return MastodonDeliverer(http, instance_url="https://social.test/", clock=lambda: NOW), seen
 
 
