@@ -43,7 +43,6 @@ from smm_responder.adapters.cases_repo import (
 from smm_responder.api.cases import case_out
 from smm_responder.services.cases import CaseService
 from smm_responder.services.settings import SettingsService
-from smm_shared.brand_store import BrandStore
 from smm_shared.config import MongoSettings
 from smm_shared.events import (
     Author,
@@ -85,15 +84,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def settings_service(db: Any) -> SettingsService:
-    return SettingsService(
-        routing_rules=BrandStore(db["routing_rules"]),
-        sla_policies=BrandStore(db["sla_policies"], cache_ttl_s=3600),
-        calendars=BrandStore(db["calendars"]),
-        departments=BrandStore(db["departments"]),
-        escalation_rules=BrandStore(db["escalation_rules"]),
-        canned_responses=BrandStore(db["canned_responses"]),
-        brand_config=db["brand_config"],
-    )
+    """Settings read once for the whole run (nothing changes them meanwhile)."""
+    return SettingsService.for_database(db, cache_ttl_s=3600)
 
 
 def mention(i: int) -> MentionReceived:

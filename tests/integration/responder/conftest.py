@@ -18,7 +18,6 @@ from smm_responder.adapters.agents_repo import AgentRepository
 from smm_responder.adapters.cases_repo import CaseRepository
 from smm_responder.services.cases import CaseService
 from smm_responder.services.settings import SettingsService
-from smm_shared.brand_store import BrandStore
 from smm_shared.config import MongoSettings
 from smm_shared.events import (
     Author,
@@ -83,15 +82,7 @@ class World:
 def build_world(db: Any, *, clock: Callable[[], datetime] | None = None) -> World:
     repo = CaseRepository(db["cases"], source="urn:smm:responder:test")
     agents = AgentRepository(db["agents"], db["assignment_pointers"])
-    config = SettingsService(
-        routing_rules=BrandStore(db["routing_rules"], sort=(("position", 1),), cache_ttl_s=0),
-        sla_policies=BrandStore(db["sla_policies"], cache_ttl_s=0),
-        calendars=BrandStore(db["calendars"], cache_ttl_s=0),
-        departments=BrandStore(db["departments"], cache_ttl_s=0),
-        escalation_rules=BrandStore(db["escalation_rules"], sort=(("position", 1),), cache_ttl_s=0),
-        canned_responses=BrandStore(db["canned_responses"], cache_ttl_s=0),
-        brand_config=db["brand_config"],
-    )
+    config = SettingsService.for_database(db, cache_ttl_s=0)
     timers = MongoTimerStore(db["timers"])
     sent = Sent()
     relay = OutboxRelay([repo.collection], sent)

@@ -20,7 +20,6 @@ from smm_responder.consumers import replies as reply_consumer
 from smm_responder.services.cases import CaseService
 from smm_responder.services.settings import SettingsService
 from smm_responder.settings import ResponderSettings
-from smm_shared.brand_store import BrandStore
 from smm_shared.mongo import new_id
 from smm_shared.service import new_service_app, open_runtime
 from smm_shared.timers import MongoTimerStore, TimerLoop
@@ -51,15 +50,7 @@ def create_app(settings: ResponderSettings) -> FastAPI:
             db = runtime.db
             cases_repo = CaseRepository(db["cases"], source=runtime.publisher.source)
             agents = AgentRepository(db["agents"], db["assignment_pointers"])
-            config = SettingsService(
-                routing_rules=BrandStore(db["routing_rules"], sort=(("position", 1),)),
-                sla_policies=BrandStore(db["sla_policies"]),
-                calendars=BrandStore(db["calendars"]),
-                departments=BrandStore(db["departments"]),
-                escalation_rules=BrandStore(db["escalation_rules"], sort=(("position", 1),)),
-                canned_responses=BrandStore(db["canned_responses"]),
-                brand_config=db["brand_config"],
-            )
+            config = SettingsService.for_database(db)
             timers = MongoTimerStore(db["timers"])
             await cases_repo.ensure_indexes()
             await agents.ensure_indexes()

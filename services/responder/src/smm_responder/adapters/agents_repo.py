@@ -9,8 +9,6 @@ Slots come back when a case is resolved, closed or reassigned.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from pymongo.errors import DuplicateKeyError
 
 from smm_shared.mongo import Collection, Document, IndexSpec, ensure_indexes
@@ -94,16 +92,6 @@ class AgentRepository:
             {"$inc": {"free_slots": 1, "active_cases": -1}},
         )
 
-    async def set_counts(self, brand_id: str, user_id: str, *, active: int) -> None:
-        """Repair an agent's counters from the cases they actually hold."""
-        doc = await self.get(brand_id, user_id)
-        if doc is None:
-            return
-        await self.collection.update_one(
-            {"_id": doc["_id"]},
-            {"$set": {"active_cases": active, "free_slots": int(doc["capacity"]) - active}},
-        )
-
     async def pointer(self, brand_id: str, queue: str) -> str | None:
         """The last agent round-robin picked in a queue (brand and department)."""
         doc = await self.pointers.find_one({"_id": f"{brand_id}|{queue}"})
@@ -114,8 +102,3 @@ class AgentRepository:
         await self.pointers.update_one(
             {"_id": f"{brand_id}|{queue}"}, {"$set": {"last_agent_id": agent_id}}, upsert=True
         )
-
-    async def by_ids(self, brand_id: str, user_ids: Sequence[str]) -> list[Document]:
-        """Several profiles of a brand."""
-        ids = [agent_key(brand_id, u) for u in user_ids]
-        return [d async for d in self.collection.find({"_id": {"$in": ids}})]

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from smm_responder.domain.cases import ACTIVE_STATUSES
 from smm_shared.events import Event
 from smm_shared.mongo import (
     OUTBOX_INDEXES,
@@ -42,7 +43,6 @@ INDEXES = (
     IndexSpec(["activity_key"]),
     IndexSpec(["due_key"]),
     IndexSpec(["assignee_key"]),
-    IndexSpec(["review.watch_until_ms"]),
     *OUTBOX_INDEXES,
 )
 
@@ -76,8 +76,8 @@ LIST_FIELDS = {
 CASE_FIELDS = {"outbox": 0, "outbox_pending": 0, "outbox_lease_until_ms": 0, "open_key": 0}
 
 SortOrder = Literal["activity", "deadline"]
-#: Statuses in which the team still has work (kept in step with domain.cases.ACTIVE_STATUSES).
-ACTIVE = ["new", "open", "pending_customer", "pending_department"]
+#: Statuses in which the team still has work.
+ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,12 +231,6 @@ class CaseRepository:
         """A case by id."""
         return await self.collection.find_one({"_id": case_id}, dict(projection or CASE_FIELDS))
 
-    async def get_many(self, case_ids: Sequence[str]) -> list[Document]:
-        """Several cases by id (list fields), in no particular order."""
-        return [
-            d async for d in self.collection.find({"_id": {"$in": list(case_ids)}}, LIST_FIELDS)
-        ]
-
     async def page(self, query: CaseQuery) -> tuple[list[Document], CaseCursor | None]:
         """One page of the inbox and the cursor of the next (None: the last page).
 
@@ -262,13 +256,6 @@ class CaseRepository:
         docs = [doc async for doc in cursor]
         following = CaseCursor(docs[-1][key]) if len(docs) == query.limit else None
         return docs, following
-
-    async def watching_reviews(self, *, due_ms: int, limit: int) -> list[Document]:
-        """Resolved cases whose review follow-up period ended by ``due_ms``."""
-        cursor = self.collection.find(
-            {"review.watch_until_ms": {"$lte": due_ms}}, {"outbox": 0, "timeline": 0}
-        ).limit(limit)
-        return [d async for d in cursor]
 
     async def counts(self, brand_id: str) -> dict[str, dict[str, int]]:
         """Cases per status, and active cases per priority and SLA state (kept counters)."""

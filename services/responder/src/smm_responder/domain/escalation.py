@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from smm_responder.domain.routing import Priority
+
 
 class Trigger(StrEnum):
     """Which SLA point fires a rule."""
@@ -29,7 +31,8 @@ class EscalationError(ValueError):
         self.message = message
 
 
-PRIORITIES = ("low", "normal", "high", "urgent")
+#: From least to most urgent, as routing orders them.
+PRIORITIES = tuple(priority.value for priority in Priority)
 METRICS = frozenset(
     {"first_response", "next_response", "resolution", "time_to_assignment", "department_response"}
 )

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from smm_responder.adapters.agents_repo import AgentRepository
 from smm_responder.adapters.cases_repo import (
@@ -61,7 +60,7 @@ from smm_responder.domain.routing import (
 from smm_responder.domain.sla import SlaMetric, SlaTarget
 from smm_responder.services.edit import CaseEdit, TimerSpec
 from smm_responder.services.settings import SettingsService
-from smm_responder.services.sla import Fired, SlaService
+from smm_responder.services.sla import DEPARTMENT_POLICY, Fired, SlaService
 from smm_shared.events import (
     CaseAssigned,
     CaseDepartmentAnswered,
@@ -229,10 +228,12 @@ class CaseService:
     async def _commit(self, edit: CaseEdit, *, version: int | None) -> bool:
         """Arm the timers, then write (insert when ``version`` is None); run after-steps."""
         edit.finish()
-        for timer in edit.timers:
-            await self._timers.schedule(
-                key=timer.key, due_at=timer.due_at, kind=timer.kind, payload=timer.payload
+        await asyncio.gather(
+            *(
+                self._timers.schedule(key=t.key, due_at=t.due_at, kind=t.kind, payload=t.payload)
+                for t in edit.timers
             )
+        )
         if version is None:
             doc = dict(edit.doc)
             doc["timeline"] = list(edit.change.timeline)
@@ -1100,7 +1101,7 @@ class CaseService:
 
     async def _send_reply(self, edit: CaseEdit, rid: str, record: Document, *, actor: str) -> None:
         """The reply leaves for the publisher; a human reply meets the response clocks."""
-        target = record.get("target") or edit.get("reply_target") or {}
+        target = record.get("target") or edit.get("reply_target")
         edit.set(f"replies.{rid}.state", ReplyState.REQUESTED.value)
         edit.set(f"replies.{rid}.requested_ms", edit.now_ms)
         automatic = bool(record.get("automatic"))
@@ -1120,8 +1121,8 @@ class CaseService:
                 case_id=edit.case_id,
                 network=Network(edit.doc["network"]),
                 conversation_key=edit.doc["conversation_key"],
-                in_reply_to_mention_id=target.get("mention_id") or edit.doc["mention_ids"][-1],
-                in_reply_to_native_id=target.get("native_id") or edit.doc["mention_ids"][-1],
+                in_reply_to_mention_id=target["mention_id"],
+                in_reply_to_native_id=target["native_id"],
                 thread_native_id=target.get("thread_native_id"),
                 author_id=target.get("author_id"),
                 text=record["text"],
@@ -1255,7 +1256,7 @@ class CaseService:
                 )
                 calendar = await self._settings.calendar(edit.brand_id, dept.get("calendar_id"))
                 await self._escalate(
-                    edit, self._sla.start(edit, target, calendar, policy_id="department")
+                    edit, self._sla.start(edit, target, calendar, policy_id=DEPARTMENT_POLICY)
                 )
 
         doc = await self._mutate(case_id, decide, actor=actor.ref, brand_ok=brand_ok)
@@ -1423,8 +1424,3 @@ class CaseService:
         its counter update, e.g. in a crash, is corrected here)."""
         for brand in await self._repo.counted_brands():
             await self._repo.recount(brand)
-
-
-def reply_view(rid: str, record: Any) -> Document:
-    """A reply as the API shows it."""
-    return {"id": rid, **record}

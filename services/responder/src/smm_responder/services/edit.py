@@ -20,6 +20,7 @@ from smm_responder.adapters.cases_repo import (
     assignee_key,
     due_key,
 )
+from smm_responder.domain.cases import ACTIVE_STATUSES
 from smm_responder.domain.sla import OPEN_STATUSES, SlaClock
 from smm_shared.events import Event, new_ulid
 from smm_shared.mongo import Document, epoch_ms
@@ -55,7 +56,7 @@ def counted_as(doc: Document) -> frozenset[str]:
     """The counters a case is part of: its status; if active, its priority and SLA state."""
     status = str(doc.get("status"))
     keys = {f"status.{status}"}
-    if status in ("new", "open", "pending_customer", "pending_department"):
+    if status in ACTIVE_STATUSES:
         keys.add(f"priority.{doc.get('priority')}")
         keys.add(f"sla_state.{doc.get('sla_state', 'none')}")
     return frozenset(keys)

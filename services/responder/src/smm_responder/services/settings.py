@@ -140,6 +140,24 @@ class SettingsService:
         self.brand_config = brand_config
         self._configs: dict[str, tuple[float, BrandConfig]] = {}
 
+    @classmethod
+    def for_database(cls, db: Any, *, cache_ttl_s: float = 5.0) -> SettingsService:
+        """The settings in their usual collections of ``db``, cached ``cache_ttl_s`` seconds."""
+
+        def store(name: str, *, ordered: bool = False) -> BrandStore:
+            sort = (("position", 1),) if ordered else (("_id", 1),)
+            return BrandStore(db[name], sort=sort, cache_ttl_s=cache_ttl_s)
+
+        return cls(
+            routing_rules=store("routing_rules", ordered=True),
+            sla_policies=store("sla_policies"),
+            calendars=store("calendars"),
+            departments=store("departments"),
+            escalation_rules=store("escalation_rules", ordered=True),
+            canned_responses=store("canned_responses"),
+            brand_config=db["brand_config"],
+        )
+
     def stores(self) -> tuple[BrandStore, ...]:
         """Every per-brand store (for indexes)."""
         return (
