@@ -100,6 +100,8 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
         assert f"http://127.0.0.1:{ports['console']}/" in out
         assert "smm token --role admin --brand demo" in out
         assert "8 mentions posted, 0 already there" in out
+        assert "publisher set up (12 new" in out
+        assert f"http://127.0.0.1:{ports['networks']}/_fake/posts" in out
         assert "Simulator: signed VK, Facebook, Instagram and Telegram webhooks and an X" in out
         children = _children(proc.pid)
         assert len(children) >= 8  # broker, database, five services and the simulator
@@ -125,6 +127,13 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
             count = len(response.json()["items"])
             time.sleep(1)
         assert count > 8, "the simulator added no mention within 90 s"
+        # The demo's welcome post is published on the fake networks ~30 s after the seed.
+        posted: list[str] = []
+        while time.monotonic() < deadline + 60 and len(posted) < 2:
+            fake = httpx.get(f"http://127.0.0.1:{ports['networks']}/_fake/posts", timeout=10)
+            posted = sorted(p["network"] for p in fake.json())
+            time.sleep(1)
+        assert posted == ["telegram", "x"], posted
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
     finally:
@@ -134,7 +143,11 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
     assert [pid for pid in children if _alive(pid)] == []
     for port in ports.values():
         with socket.socket() as sock:
+            # As a server binds (uvicorn, Tansu, nx-27017 all set SO_REUSEADDR): connections
+            # a server closed linger in TIME_WAIT for a minute, but no process may listen.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((LOCALHOST, port))  # every port is free again
+            sock.listen()
 
     # A second run finds the data of the first (file-backed database) and works.
     log2 = tmp_path / "second.log"
@@ -142,6 +155,7 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
     try:
         out = _wait_for(log2, "Press Ctrl-C to stop.", proc)
         assert "0 mentions posted, 8 already there" in out
+        assert "publisher set up (0 new" in out
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
     finally:

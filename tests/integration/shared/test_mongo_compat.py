@@ -292,3 +292,40 @@ async def test_counters_by_dotted_inc_exist_before_they_are_incremented(db) -> N
     await counters.update_one({"_id": "b"}, {"$inc": {"status.open": -1}})
     doc = await counters.find_one({"_id": "b"})
     assert doc == {"_id": "b", "status": {"open": 1, "new": 1}}
+
+
+async def test_add_to_set_needs_the_array_to_exist(db) -> None:  # type: ignore[no-untyped-def]
+    """nx-27017 ignores ``$addToSet`` on a missing field: outbox_fields always stores the array."""
+    from smm_shared.events import CaseOpened
+    from smm_shared.mongo import outbox_fields, with_outbox
+
+    coll = db.outboxes
+    await coll.insert_one({"_id": "bare"})
+    await coll.insert_one({"_id": "with-array", **outbox_fields([], source="/t")})
+    event = CaseOpened(
+        brand_id="b", case_id="c1", conversation_key="vk:1", network="vk", mention_id="m"
+    )
+    for doc_id in ("bare", "with-array"):
+        await coll.update_one(
+            {"_id": doc_id}, with_outbox({"$set": {"x": 1}}, [event], source="/t")
+        )
+    stored = await coll.find_one({"_id": "with-array"})
+    assert [e["id"] for e in stored["outbox"]] == [event.event_id]
+    bare = await coll.find_one({"_id": "bare"})
+    # The quirk itself (MongoDB would create the array): if this starts failing, the server
+    # changed; update docs/mongo-subset.md.
+    assert "outbox" not in bare
+
+
+async def test_booleans_set_by_an_update_come_back_as_integers(db) -> None:  # type: ignore[no-untyped-def]
+    """nx-27017 stores a top-level boolean written by ``$set`` as 1/0: read flags with bool()."""
+    coll = db.flags
+    await coll.insert_one({"_id": "f", "inserted": True})
+    await coll.update_one({"_id": "f"}, {"$set": {"on": True, "off": False, "sub": {"on": True}}})
+    doc = await coll.find_one({"_id": "f"})
+    assert doc["inserted"] is True
+    assert doc["on"] == 1
+    assert doc["off"] == 0
+    assert doc["sub"] == {"on": True}
+    # Equality on the boolean still matches.
+    assert await coll.count_documents({"on": True}) == 1

@@ -71,6 +71,7 @@ ALLOWED = {
     ("scheduled", "cancelled"),
     ("publishing", "published"),
     ("publishing", "failed"),
+    ("failed", "publishing"),
     ("failed", "scheduled"),
     ("failed", "draft"),
     ("failed", "cancelled"),

@@ -123,15 +123,198 @@ async def test_a_status_without_url_falls_back_to_its_uri() -> None:
     assert published.url == "https://social.test/users/acme/statuses/113000000000000042"
 
 
-async def test_requests_without_a_key_or_with_media_are_refused_before_sending() -> None:
+async def test_requests_without_a_key_are_refused_before_sending() -> None:
     masto, seen = deliverer(answer(200, CREATED))
 
     with pytest.raises(ValueError, match="idempotency_key"):
         await masto.post(request(idempotency_key=""))
-    with pytest.raises(PermanentDeliveryError) as caught:
-        await masto.post(request(media_urls=("https://cdn.example.com/a.jpg",)))
-    assert caught.value.code == "mastodon.media_unsupported"
     assert seen == []
+
+
+# --- media -------------------------------------------------------------------------------------
+
+IMG = "https://cdn.example.com/a.png"
+PNG = b"\x89PNG\r\n\x1a\n" + b"png-bytes" * 10
+
+
+def attachment(media_id: str, url: str | None) -> dict[str, Any]:
+    return {"id": media_id, "type": "image", "url": url, "preview_url": url}
+
+
+UPLOADED = answer(200, attachment("110000000000000007", "https://files.test/a.png"))
+
+
+def with_media(
+    upload: Handler = UPLOADED,
+    media: Handler | None = None,
+    cdn: httpx.Response | None = None,
+) -> Handler:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "cdn.example.com":
+            return cdn or httpx.Response(200, content=PNG)
+        if request.url.path == "/api/v2/media":
+            return upload(request)
+        if request.url.path.startswith("/api/v1/media/") and media is not None:
+            return media(request)
+        if request.url.path.startswith("/api/v1/accounts/"):
+            return httpx.Response(200, json=[])
+        return httpx.Response(200, json=CREATED)
+
+    return handle
+
+
+def no_sleep() -> tuple[list[float], Any]:
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    return waited, sleep
+
+
+async def test_an_image_is_uploaded_then_attached_to_the_status() -> None:
+    masto, seen = deliverer(with_media())
+
+    await masto.post(request(media_urls=(IMG,)))
+
+    assert [(r.method, r.url.host, r.url.path) for r in seen] == [
+        ("GET", "cdn.example.com", "/a.png"),
+        ("POST", "social.test", "/api/v2/media"),
+        ("POST", "social.test", "/api/v1/statuses"),
+    ]
+    upload = seen[1]
+    assert upload.headers["authorization"] == f"Bearer {TOKEN}"
+    assert upload.headers["content-type"].startswith("multipart/form-data")
+    assert b'name="file"; filename="a.png"' in upload.content
+    assert b"Content-Type: image/png" in upload.content
+    assert PNG in upload.content
+    assert json.loads(seen[2].content) == {
+        "status": "Spring sale starts today",
+        "media_ids": ["110000000000000007"],
+    }
+    assert seen[2].headers["idempotency-key"] == KEY
+
+
+async def test_an_upload_still_processing_is_polled_until_it_has_a_url() -> None:
+    answers = iter(
+        [
+            httpx.Response(206, json=attachment("110000000000000007", None)),
+            httpx.Response(200, json=attachment("110000000000000007", "https://files.test/a")),
+        ]
+    )
+    waited, sleep = no_sleep()
+    http, seen = recording_client(
+        with_media(
+            upload=answer(202, attachment("110000000000000007", None)),
+            media=lambda _: next(answers),
+        )
+    )
+    masto = MastodonDeliverer(
+        http,
+        instance_url="https://social.test",
+        clock=lambda: NOW,
+        sleep=sleep,
+        media_poll_interval_s=0.5,
+    )
+
+    await masto.post(request(media_urls=(IMG,)))
+
+    polls = [r for r in seen if r.url.path == "/api/v1/media/110000000000000007"]
+    assert len(polls) == 2
+    assert waited == [0.5, 0.5]
+    assert json.loads(seen[-1].content)["media_ids"] == ["110000000000000007"]
+
+
+async def test_an_upload_that_never_finishes_processing_is_transient_and_posts_nothing() -> None:
+    waited, sleep = no_sleep()
+    http, seen = recording_client(
+        with_media(
+            upload=answer(202, attachment("110000000000000007", None)),
+            media=answer(206, attachment("110000000000000007", None)),
+        )
+    )
+    masto = MastodonDeliverer(http, instance_url="https://social.test", sleep=sleep)
+
+    with pytest.raises(TransientDeliveryError, match="still processing"):
+        await masto.post(request(media_urls=(IMG,)))
+
+    assert len(waited) == 30
+    assert all(r.url.path != "/api/v1/statuses" for r in seen)
+
+
+@pytest.mark.parametrize(
+    ("cdn", "code"),
+    [
+        (httpx.Response(404), "mastodon.media_unavailable"),
+        (httpx.Response(200, content=b""), "mastodon.media_unavailable"),
+        (
+            httpx.Response(200, content=b"%PDF-1.7", headers={"content-type": "application/pdf"}),
+            "mastodon.media_unsupported",
+        ),
+        (
+            httpx.Response(200, content=PNG, headers={"content-length": str(11 * 1024 * 1024)}),
+            "mastodon.media_too_large",
+        ),
+    ],
+)
+async def test_a_file_that_cannot_be_posted_is_refused_before_uploading(
+    cdn: httpx.Response, code: str
+) -> None:
+    masto, seen = deliverer(with_media(cdn=cdn))
+
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await masto.post(request(media_urls=(IMG,)))
+
+    assert caught.value.code == code
+    assert IMG in caught.value.message
+    assert [r.url.host for r in seen] == ["cdn.example.com"]
+
+
+@pytest.mark.parametrize(
+    ("upload", "error"),
+    [
+        (raising(httpx.ReadTimeout), TransientDeliveryError),
+        (answer(200, {"type": "image"}), TransientDeliveryError),
+        (
+            answer(422, {"error": "Validation failed: File content type is invalid"}),
+            PermanentDeliveryError,
+        ),
+        (answer(401, {"error": "The access token is invalid"}), PermanentDeliveryError),
+    ],
+)
+async def test_a_failed_upload_stops_before_the_status(
+    upload: Handler, error: type[Exception]
+) -> None:
+    masto, seen = deliverer(with_media(upload=upload))
+
+    with pytest.raises(error):
+        await masto.post(request(media_urls=(IMG,)))
+
+    assert all(r.url.path != "/api/v1/statuses" for r in seen)
+
+
+async def test_a_status_refused_for_unprocessed_media_is_transient() -> None:
+    masto, _ = deliverer(
+        answer(
+            422,
+            {
+                "error": "Cannot attach files that have not finished processing. Try again in a moment!"
+            },
+        )
+    )
+
+    with pytest.raises(TransientDeliveryError):
+        await masto.post(request())
+
+
+async def test_the_timeout_is_the_deliverers() -> None:
+    http, seen = recording_client(with_media())
+    masto = MastodonDeliverer(http, instance_url="https://social.test", timeout_s=3.0)
+
+    await masto.post(request(media_urls=(IMG,)))
+    assert await masto.find(request()) is None
+
+    assert {r.extensions["timeout"]["read"] for r in seen} == {3.0}
 
 
 # --- errors -------------------------------------------------------------------------------------

@@ -133,14 +133,102 @@ async def test_a_caption_over_1024_characters_is_refused_before_sending() -> Non
     assert seen == []
 
 
-async def test_several_images_are_refused_before_sending() -> None:
-    tg, seen = deliverer(sent())
+IMG_2 = "https://cdn.example.com/b.jpg"
+
+
+def album(*message_ids: int, chat_id: int = int(CHANNEL), **chat: Any) -> Handler:
+    result = [
+        {"message_id": m, "date": 1, "media_group_id": "1", "chat": {"id": chat_id, **chat}}
+        for m in message_ids
+    ]
+    return lambda _: httpx.Response(200, json={"ok": True, "result": result})
+
+
+async def test_several_images_go_as_an_album_with_the_caption_on_the_first() -> None:
+    tg, seen = deliverer(album(80, 81, type="channel", username="acme_news"))
+
+    published = await tg.post(request(media_urls=(IMG, IMG_2)))
+
+    assert published == Published(native_id=f"{CHANNEL}_80", url="https://t.me/acme_news/80")
+    (call,) = seen
+    assert call.url.path == f"/bot{BOT_TOKEN}/sendMediaGroup"
+    assert json.loads(call.content) == {
+        "chat_id": int(CHANNEL),
+        "media": [
+            {"type": "photo", "media": IMG, "caption": "Spring sale starts today"},
+            {"type": "photo", "media": IMG_2},
+        ],
+    }
+
+
+async def test_an_album_can_answer_a_message() -> None:
+    tg, seen = deliverer(album(80, 81))
+
+    await tg.reply(request("", media_urls=(IMG, IMG_2), in_reply_to=f"{CHANNEL}_55"))
+
+    body = json.loads(seen[0].content)
+    assert body["reply_parameters"] == {"message_id": 55}
+    assert body["media"] == [{"type": "photo", "media": IMG}, {"type": "photo", "media": IMG_2}]
+
+
+async def test_more_than_ten_images_are_refused_before_sending() -> None:
+    tg, seen = deliverer(album(80))
 
     with pytest.raises(PermanentDeliveryError) as caught:
-        await tg.post(request(media_urls=(IMG, IMG)))
+        await tg.post(request(media_urls=tuple(f"{IMG}?{i}" for i in range(11))))
 
-    assert caught.value.code == "telegram.album_unsupported"
+    assert caught.value.code == "telegram.too_many_media"
+    assert "Remove 1" in caught.value.message
     assert seen == []
+
+
+async def test_an_album_caption_over_1024_characters_is_refused_before_sending() -> None:
+    tg, seen = deliverer(album(80, 81))
+
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await tg.post(request("a" * 1030, media_urls=(IMG, IMG_2)))
+
+    assert caught.value.code == "telegram.caption_too_long"
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        lambda _: httpx.Response(200, json={"ok": True, "result": []}),
+        lambda _: httpx.Response(200, json={"ok": True, "result": {"message_id": 1}}),
+    ],
+)
+async def test_an_album_answer_without_its_messages_is_ambiguous(handler: Handler) -> None:
+    tg, _ = deliverer(handler)
+
+    with pytest.raises(AmbiguousDeliveryError):
+        await tg.post(request(media_urls=(IMG, IMG_2)))
+
+
+async def test_an_album_image_telegram_cannot_fetch_names_the_images() -> None:
+    tg, _ = deliverer(
+        failed(
+            400,
+            'Bad Request: failed to send message #2 with the error message "WEBPAGE_CURL_FAILED"',
+        )
+    )
+
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await tg.post(request(media_urls=(IMG, IMG_2)))
+
+    assert caught.value.code == "telegram.media_unreachable"
+    assert IMG in caught.value.message
+    assert IMG_2 in caught.value.message
+
+
+async def test_the_timeout_is_the_deliverers() -> None:
+    http, seen = recording_client(sent())
+    tg = TelegramDeliverer(http, api_base_url="https://tg.test", timeout_s=1.5)
+
+    await tg.post(request())
+
+    assert seen[0].extensions["timeout"]["read"] == 1.5
 
 
 @pytest.mark.parametrize("native", [f"{CHANNEL}_55", "55"])

@@ -107,14 +107,196 @@ async def test_post_and_reply_refuse_the_wrong_kind_of_request() -> None:
     assert seen == []
 
 
-async def test_media_is_refused_before_anything_is_sent() -> None:
-    x, seen = deliverer(answer(201, CREATED))
+# --- media -------------------------------------------------------------------------------------
+
+IMG_A = "https://cdn.example.com/a.jpg"
+IMG_B = "https://cdn.example.com/b.png"
+JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-bytes" * 10
+PNG = b"\x89PNG\r\n\x1a\n" + b"png-bytes" * 10
+
+
+def with_media(
+    files: dict[str, httpx.Response] | None = None,
+    upload: Handler | None = None,
+    tweet: Handler | None = None,
+) -> Handler:
+    """Answers the CDN with ``files``, the upload with ids 1700..., and the tweet."""
+    cdn = files or {
+        IMG_A: httpx.Response(200, content=JPEG, headers={"content-type": "image/jpeg"}),
+        IMG_B: httpx.Response(
+            200, content=PNG, headers={"content-type": "application/octet-stream"}
+        ),
+    }
+    uploads = iter(range(1_700_000_000_000_000_001, 1_800_000_000_000_000_000))
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "cdn.example.com":
+            return cdn.get(str(request.url), httpx.Response(404))
+        if request.url.path == "/2/media/upload":
+            if upload is not None:
+                return upload(request)
+            media_id = str(next(uploads))
+            return httpx.Response(
+                200, json={"data": {"id": media_id, "media_key": f"3_{media_id}", "size": 1}}
+            )
+        return (tweet or answer(201, CREATED))(request)
+
+    return handle
+
+
+def multipart_fields(request: httpx.Request) -> dict[str, bytes]:
+    """The parts of a multipart request body, by name."""
+    boundary = request.headers["content-type"].split("boundary=")[1].encode()
+    fields: dict[str, bytes] = {}
+    for part in request.content.split(b"--" + boundary)[1:-1]:
+        head, _, body = part.strip(b"\r\n").partition(b"\r\n\r\n")
+        name = head.split(b'name="')[1].split(b'"')[0].decode()
+        fields[name] = body
+    return fields
+
+
+async def test_images_are_downloaded_uploaded_and_attached_to_the_tweet() -> None:
+    x, seen = deliverer(with_media())
+
+    published = await x.post(request(media_urls=(IMG_A, IMG_B)))
+
+    assert published.native_id == "1790000000000000042"
+    assert [(r.method, r.url.host, r.url.path) for r in seen] == [
+        ("GET", "cdn.example.com", "/a.jpg"),
+        ("GET", "cdn.example.com", "/b.png"),
+        ("POST", "x.test", "/2/media/upload"),
+        ("POST", "x.test", "/2/media/upload"),
+        ("POST", "x.test", "/2/tweets"),
+    ]
+    assert "authorization" not in seen[0].headers  # the CDN never sees the user's token
+    first, second = seen[2], seen[3]
+    assert first.headers["authorization"] == f"Bearer {TOKEN}"
+    assert multipart_fields(first) == {
+        "media_category": b"tweet_image",
+        "media_type": b"image/jpeg",
+        "media": JPEG,
+    }
+    # The CDN said octet-stream; the bytes say PNG, and X is told what they are.
+    assert multipart_fields(second)["media_type"] == b"image/png"
+    assert json.loads(seen[4].content) == {
+        "text": "Spring sale starts today",
+        "media": {"media_ids": ["1700000000000000001", "1700000000000000002"]},
+    }
+
+
+async def test_a_reply_can_carry_an_image() -> None:
+    x, seen = deliverer(with_media())
+
+    await x.reply(request("Here it is", in_reply_to="1790000000000000001", media_urls=(IMG_A,)))
+
+    assert json.loads(seen[-1].content) == {
+        "text": "Here it is",
+        "reply": {"in_reply_to_tweet_id": "1790000000000000001"},
+        "media": {"media_ids": ["1700000000000000001"]},
+    }
+
+
+@pytest.mark.parametrize(
+    "cdn_answer",
+    [httpx.Response(404, text="Not Found"), httpx.Response(503, text="down")],
+)
+async def test_an_image_that_cannot_be_downloaded_is_named_and_nothing_reaches_x(
+    cdn_answer: httpx.Response,
+) -> None:
+    x, seen = deliverer(with_media({IMG_A: cdn_answer}))
 
     with pytest.raises(PermanentDeliveryError) as caught:
-        await x.post(request(media_urls=("https://cdn.example.com/a.jpg",)))
+        await x.post(request(media_urls=(IMG_A,)))
+
+    assert caught.value.code == "x.media_unavailable"
+    assert IMG_A in caught.value.message
+    assert str(cdn_answer.status_code) in caught.value.message
+    assert [r.url.host for r in seen] == ["cdn.example.com"]
+
+
+async def test_an_image_host_that_cannot_be_reached_is_named() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("no route", request=request)
+
+    x, _ = deliverer(handle)
+
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await x.post(request(media_urls=(IMG_A,)))
+
+    assert caught.value.code == "x.media_unavailable"
+    assert IMG_A in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "cdn_answer",
+    [
+        # Declared too large: refused without reading it.
+        httpx.Response(200, content=JPEG, headers={"content-length": str(6 * 1024 * 1024)}),
+        # Not declared, and more than 5 MB arrive.
+        httpx.Response(200, content=b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024)),
+    ],
+)
+async def test_an_image_over_5_mb_is_refused_before_uploading(cdn_answer: httpx.Response) -> None:
+    x, seen = deliverer(with_media({IMG_A: cdn_answer}))
+
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await x.post(request(media_urls=(IMG_A,)))
+
+    assert caught.value.code == "x.media_too_large"
+    assert "5 MB" in caught.value.message
+    assert [r.url.host for r in seen] == ["cdn.example.com"]
+
+
+async def test_a_file_that_is_no_image_x_takes_is_refused() -> None:
+    page = httpx.Response(200, text="<html>login</html>", headers={"content-type": "text/html"})
+    x, seen = deliverer(with_media({IMG_A: page}))
+
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await x.post(request(media_urls=(IMG_A,)))
 
     assert caught.value.code == "x.media_unsupported"
-    assert seen == []
+    assert "text/html" in caught.value.message
+    assert len(seen) == 1
+
+
+async def test_an_upload_forbidden_for_the_token_asks_for_media_write() -> None:
+    x, seen = deliverer(with_media(upload=problem(403, "Forbidden")))
+
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await x.post(request(media_urls=(IMG_A,)))
+
+    assert caught.value.code == "x.missing_permission"
+    assert "media.write" in caught.value.message
+    assert all(r.url.path != "/2/tweets" for r in seen)
+
+
+@pytest.mark.parametrize(
+    ("upload", "error"),
+    [
+        (raising(httpx.ReadTimeout), TransientDeliveryError),  # an upload posts nothing
+        (answer(200, {"data": {}}), TransientDeliveryError),
+        (problem(401, "Unauthorized"), PermanentDeliveryError),
+        (answer(429, {"title": "Too Many Requests"}), RateLimitedDeliveryError),
+    ],
+)
+async def test_a_failed_upload_stops_before_the_tweet(
+    upload: Handler, error: type[Exception]
+) -> None:
+    x, seen = deliverer(with_media(upload=upload))
+
+    with pytest.raises(error):
+        await x.post(request(media_urls=(IMG_A,)))
+
+    assert all(r.url.path != "/2/tweets" for r in seen)
+
+
+async def test_the_timeout_is_the_deliverers() -> None:
+    http, seen = recording_client(with_media())
+    x = XDeliverer(http, api_base_url="https://x.test", clock=lambda: NOW, timeout_s=2.5)
+
+    await x.post(request(media_urls=(IMG_A,)))
+
+    assert {r.extensions["timeout"]["read"] for r in seen} == {2.5}
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -347,6 +529,18 @@ async def test_find_matches_a_reply_by_parent_and_text_without_the_leading_menti
 async def test_find_returns_none_when_no_recent_tweet_is_ours(listed: dict[str, Any]) -> None:
     x, _ = deliverer(timeline(listed))
 
+    assert await x.find(request(attempted_at=ATTEMPT)) is None
+
+
+async def test_find_allows_for_the_media_link_x_appends_to_a_tweet_with_images() -> None:
+    listed = tweet("1790000000000000042", "Spring sale starts today https://t.co/MeDiA123")
+    x, _ = deliverer(timeline(listed))
+
+    found = await x.find(request(media_urls=(IMG_A,), attempted_at=ATTEMPT))
+
+    assert found is not None
+    assert found.native_id == "1790000000000000042"
+    # Without media the same tweet is not a match: the link is part of some other text.
     assert await x.find(request(attempted_at=ATTEMPT)) is None
 
 

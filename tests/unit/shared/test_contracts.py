@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +46,15 @@ from smm_shared.events import (
     CaseRouted,
     CaseStatusChanged,
     CaseTagsChanged,
+    ContentApproved,
+    ContentCreated,
+    ContentRejected,
+    ContentScheduled,
+    ContentSubmitted,
+    ContentUnscheduled,
+    ContestClosed,
+    ContestDrawn,
+    ContestOpened,
     Contract,
     EngagementObserved,
     Event,
@@ -55,6 +64,8 @@ from smm_shared.events import (
     MentionReceived,
     MentionUpdated,
     Network,
+    PostFailed,
+    PostPublished,
     ReplyFailed,
     ReplyPublished,
     ReplyRequested,
@@ -270,6 +281,97 @@ SAMPLES.update(
         ReplyPublished: [lambda: ReplyPublished(**_REPLY, native_id="9", url="https://x.com/9")],
         ReplyFailed: [
             lambda: ReplyFailed(**_REPLY, code="x.403", message="The author blocked us.")
+        ],
+    }
+)
+
+_CONTENT = {"brand_id": "acme", "content_id": "01JCONTENT000000000000001", "actor": "cm-olga"}
+_DELIVERY = {
+    "brand_id": "acme",
+    "content_id": "01JCONTENT000000000000001",
+    "actor": "system:publisher",
+    "delivery_id": "01JCONTENT000000000000001:acme-x",
+    "account_id": "acme-x",
+    "network": Network.X,
+    "attempts": 1,
+}
+_CONTEST = {"brand_id": "acme", "contest_id": "01JCONTEST0000000000000001"}
+_COMMIT = (
+    "630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd"  # sha256(bytes(range(32)))
+)
+_DIGEST = "e790649ce8d550398cd853ce91e6c7e5c3c7ccf4ae02b455a3f083acf2710eb9"  # x|fan000..x|fan009
+
+SAMPLES.update(
+    {
+        ContentCreated: [
+            lambda: ContentCreated(
+                **_CONTENT,
+                title="Spring sale",
+                networks=[Network.X, Network.TELEGRAM],
+                targets=["acme-x", "acme-tg"],
+                campaign_id="spring",
+                labels=["promo"],
+            )
+        ],
+        ContentSubmitted: [lambda: ContentSubmitted(**_CONTENT, workflow_id="promo-review")],
+        ContentApproved: [lambda: ContentApproved(**_CONTENT, workflow_id="promo-review")],
+        ContentRejected: [
+            lambda: ContentRejected(
+                **_CONTENT, workflow_id="promo-review", step=0, reason="Wrong discount"
+            )
+        ],
+        ContentScheduled: [
+            lambda: ContentScheduled(**_CONTENT, publish_at=T0, time_zone="Europe/Moscow"),
+            lambda: ContentScheduled(
+                **_CONTENT,
+                publish_at=T0 + timedelta(hours=1),
+                time_zone="UTC",
+                previous_publish_at=T0,
+            ),
+        ],
+        ContentUnscheduled: [
+            lambda: ContentUnscheduled(**_CONTENT, reason="the content changed after approval")
+        ],
+        PostPublished: [
+            lambda: PostPublished(
+                **_DELIVERY,
+                native_id="1900000000000000001",
+                url="https://x.com/i/web/status/1900000000000000001",
+            )
+        ],
+        PostFailed: [
+            lambda: PostFailed(
+                **_DELIVERY,
+                code="x.token_invalid",
+                message="The X token is invalid or expired; reconnect the account.",
+                retryable=True,
+            )
+        ],
+        ContestOpened: [
+            lambda: ContestOpened(
+                **_CONTEST,
+                network=Network.X,
+                post_native_id="1900000000000000001",
+                opens_at=T0,
+                closes_at=T0 + timedelta(days=7),
+                winner_count=3,
+                commitment=_COMMIT,
+            )
+        ],
+        ContestClosed: [lambda: ContestClosed(**_CONTEST, entries=12)],
+        ContestDrawn: [
+            lambda: ContestDrawn(
+                **_CONTEST,
+                algorithm="smm-contest-draw",
+                algorithm_version=1,
+                seed=bytes(range(32)).hex(),
+                commitment=_COMMIT,
+                winner_count=3,
+                entry_count=10,
+                entry_list_digest=_DIGEST,
+                winners=["x|fan005", "x|fan006", "x|fan003"],
+                drawn_at=T0 + timedelta(days=7, hours=1),
+            )
         ],
     }
 )

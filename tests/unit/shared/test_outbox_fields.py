@@ -151,5 +151,6 @@ def test_outbox_fields_for_an_insert() -> None:
     assert [e["topic"] for e in fields[OUTBOX_FIELD]] == ["smm.mentions.v1", "smm.cases.v1"]
 
 
-def test_outbox_fields_without_events_is_empty() -> None:
-    assert outbox_fields([], source=SOURCE) == {}
+def test_outbox_fields_without_events_is_an_empty_outbox_not_pending() -> None:
+    # The array must exist for a later $addToSet to append to it (docs/mongo-subset.md).
+    assert outbox_fields([], source=SOURCE) == {OUTBOX_FIELD: []}

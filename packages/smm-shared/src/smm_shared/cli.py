@@ -18,6 +18,7 @@ from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.auth.cli import add_token_command, default_data_dir
 from smm_shared.localstack import ManagedProcess, StartupError
 from smm_shared.simulator.cli import add_simulate_command
+from smm_shared.simulator.networks.serve import FakeNetworkServer
 from smm_shared.stack import DEFAULT_PORTS, SERVICES, Stack, StackConfig
 
 
@@ -50,6 +51,7 @@ def _dev(args: argparse.Namespace) -> int:
     stack = Stack(config)
     stopping = threading.Event()
     simulator: ManagedProcess | None = None
+    networks: FakeNetworkServer | None = None
 
     def on_signal(signum: int, _: FrameType | None) -> None:
         stopping.set()
@@ -64,7 +66,8 @@ def _dev(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
         _print_banner(config, elapsed)
         if not args.no_demo:
-            _seed_demo(config)
+            networks = FakeNetworkServer(port=config.ports["networks"]).start()
+            _seed_demo(config, networks.url)
             if args.simulate_rate > 0:
                 simulator = _start_simulator(config, args.simulate_rate)
         print("Press Ctrl-C to stop.", flush=True)
@@ -94,6 +97,8 @@ def _dev(args: argparse.Namespace) -> int:
         if simulator is not None:
             simulator.stop()
         stack.stop()
+        if networks is not None:
+            networks.stop()
         print("Stopped.", flush=True)
     return 0
 
@@ -142,8 +147,8 @@ def _print_banner(config: StackConfig, elapsed: float) -> None:
     )
 
 
-def _seed_demo(config: StackConfig) -> None:
-    from smm_shared.demo import DEMO_BRAND, seed, seed_responder
+def _seed_demo(config: StackConfig, networks_url: str) -> None:
+    from smm_shared.demo import DEMO_BRAND, seed, seed_publisher, seed_responder
 
     key = load_signing_key(config.keys_dir)
     token = issue_token(
@@ -162,6 +167,13 @@ def _seed_demo(config: StackConfig) -> None:
             "calendar, departments, routing and escalation rules, agents, canned responses).",
             flush=True,
         )
+    made = seed_publisher(config.url("publisher"), token, networks_url)
+    print(
+        f"Demo brand '{DEMO_BRAND}': publisher set up ({made} new: accounts on every network, "
+        f"an approval workflow, planned posts). Posts and replies go to the fake networks: "
+        f"{networks_url}/_fake/posts",
+        flush=True,
+    )
     created, existing = seed(config.url("ingest"), token)
     print(
         f"Demo brand '{DEMO_BRAND}': {created} mentions posted, {existing} already there.",

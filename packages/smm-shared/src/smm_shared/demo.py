@@ -284,3 +284,119 @@ def seed_responder(responder_url: str, token: str) -> int:
             response.raise_for_status()
             made += 1
     return made
+
+
+#: The demo brand's publishing accounts: (id, network, native id, fake network prefix).
+DEMO_ACCOUNTS: list[tuple[str, str, str, str]] = [
+    ("demo-x", "x", "1861000000000000001", "x"),
+    ("demo-telegram", "telegram", "@demobank", "telegram"),
+    ("demo-vk", "vk", "-100", "vk"),
+    ("demo-facebook", "facebook", "100200300400500", "graph"),
+    ("demo-instagram", "instagram", "17841400000000001", "graph"),
+    ("demo-mastodon", "mastodon", "109000000000000001", "mastodon"),
+    ("demo-youtube", "youtube", "UCdemobank000000000000", "youtube"),
+    ("demo-reddit", "reddit", "demobank", "reddit"),
+]
+
+
+def seed_publisher(publisher_url: str, token: str, networks_url: str) -> int:
+    """Connect the demo brand's accounts to the local fake networks and plan a few posts.
+
+    Idempotent: accounts and the workflow are made once; the posts only on the first run.
+    Returns how many things were made.
+    """
+    made = 0
+    with httpx.Client(
+        base_url=publisher_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as client:
+        accounts = client.get("/v1/accounts", params={"brand_id": DEMO_BRAND})
+        accounts.raise_for_status()
+        have = {a["id"] for a in accounts.json()}
+        for account_id, network, native_id, prefix in DEMO_ACCOUNTS:
+            if account_id in have:
+                continue
+            response = client.post(
+                "/v1/accounts",
+                json={
+                    "id": account_id,
+                    "brand_id": DEMO_BRAND,
+                    "network": network,
+                    "native_id": native_id,
+                    "name": f"Demo Bank on {network}",
+                    "token": {"value": f"demo-{network}-token@{native_id}"},
+                    "api_base_url": f"{networks_url}/{prefix}",
+                    "replies": True,
+                },
+            )
+            response.raise_for_status()
+            made += 1
+        workflows = client.get("/v1/workflows", params={"brand_id": DEMO_BRAND})
+        workflows.raise_for_status()
+        if any(w["id"] == "promo-review" for w in workflows.json()):
+            return made
+        response = client.post(
+            "/v1/workflows",
+            json={
+                "id": "promo-review",
+                "brand_id": DEMO_BRAND,
+                "name": "Promo review",
+                "labels": ["promo"],
+                "steps": [{"name": "SMM manager", "roles": ["smm_manager"], "mode": "any"}],
+            },
+        )
+        response.raise_for_status()
+        made += 1
+        now = datetime.now(UTC)
+        posts: list[tuple[dict[str, Any], datetime | None]] = [
+            (
+                {
+                    "title": "Welcome to Demo Bank's new app",
+                    "variants": [
+                        {"network": "x", "text": "Our new app is out! Faster transfers, "
+                         "card controls and 24/7 chat.", "link": "https://demobank.example/app"},
+                        {"network": "telegram", "text": "Наше новое приложение уже доступно: "
+                         "быстрые переводы и чат 24/7.", "link": "https://demobank.example/app"},
+                    ],
+                    "targets": ["demo-x", "demo-telegram"],
+                    "campaign_id": "app-launch",
+                },
+                now + timedelta(seconds=30),  # published while a new user looks around
+            ),
+            (
+                {
+                    "title": "Spring cashback promo",
+                    "variants": [
+                        {"network": "vk", "text": "Весной кешбэк 5% на всё! Подробности по ссылке.",
+                         "link": "https://demobank.example/spring"},
+                    ],
+                    "targets": ["demo-vk"],
+                    "campaign_id": "spring",
+                    "labels": ["promo"],
+                },
+                now + timedelta(days=1),
+            ),
+            (
+                {
+                    "title": "Weekly security tip (draft)",
+                    "variants": [
+                        {"network": "mastodon", "text": "Tip of the week: we never ask for your "
+                         "card PIN. Never share it with anyone."},
+                    ],
+                    "targets": ["demo-mastodon"],
+                },
+                None,
+            ),
+        ]  # fmt: skip
+        for body, at in posts:
+            schedule = {"at": at.isoformat(), "time_zone": "Europe/Moscow"} if at else None
+            response = client.post(
+                "/v1/content", json={"brand_id": DEMO_BRAND, **body, "schedule": schedule}
+            )
+            response.raise_for_status()
+            made += 1
+            if at is not None:  # the promo waits for approval; the welcome post is scheduled
+                submitted = client.post(
+                    f"/v1/content/{response.json()['id']}/submit", params={"brand_id": DEMO_BRAND}
+                )
+                submitted.raise_for_status()
+    return made

@@ -65,13 +65,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def port_in_use(port: int, host: str = LOCALHOST) -> bool:
-    """True when something already accepts connections (or holds the bind) on the port."""
+def port_in_use(port: int, host: str = LOCALHOST, *, reuse_address: bool = False) -> bool:
+    """True when something already accepts connections (or holds the bind) on the port.
+
+    ``reuse_address``: probe as a server that sets SO_REUSEADDR binds (uvicorn does), so
+    connections it closed before a restart (TIME_WAIT for a minute) do not count.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         if sock.connect_ex((host, port)) == 0:
             return True
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if reuse_address:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

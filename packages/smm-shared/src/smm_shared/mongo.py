@@ -139,9 +139,13 @@ def with_outbox(update: Mapping[str, Any], events: Sequence[Event], *, source: s
 
 
 def outbox_fields(events: Sequence[Event], *, source: str) -> Document:
-    """Outbox fields for a document being inserted with ``events`` pending."""
+    """Outbox fields for a document being inserted with ``events`` pending.
+
+    The array is stored even without events: nx-27017 silently ignores ``$addToSet`` on a
+    missing array field, so a later ``with_outbox`` update would lose its events.
+    """
     if not events:
-        return {}
+        return {OUTBOX_FIELD: []}
     return {OUTBOX_FIELD: [outbox_entry(e, source=source) for e in events], PENDING_FIELD: True}
 
 

@@ -43,6 +43,8 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "analytics": 8004,
     "kafka": 9092,
     "mongo": 27017,
+    #: The fake networks the demo brand's publishing accounts post to (``smm dev``).
+    "networks": 8090,
 }
 
 
@@ -115,7 +117,8 @@ class Stack:
         busy = [
             f"{name} port {self.config.ports[name]}"
             for name in names
-            if port_in_use(self.config.ports[name])
+            # Services are uvicorn servers: they bind with SO_REUSEADDR.
+            if port_in_use(self.config.ports[name], reuse_address=name in self.config.services)
         ]
         if busy:
             raise PortInUseError(
@@ -145,7 +148,7 @@ class Stack:
                 "OTEL_SERVICE_NAME": f"smm-{service}",
             }
         )
-        if service == "ingest":
+        if service in ("ingest", "publisher"):
             env["SMM_SECRETS_KEY"] = ensure_secrets_key(cfg.keys_dir)
         if service == "console":
             for other in ("ingest", "responder", "publisher", "analytics"):

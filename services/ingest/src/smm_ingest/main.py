@@ -18,7 +18,6 @@ from smm_ingest.adapters.poll_state_repo import PollStateRepository
 from smm_ingest.adapters.pollers.registry import client_factories
 from smm_ingest.adapters.raw_store import RawEventStore
 from smm_ingest.adapters.rules_repo import KeywordRuleRepository
-from smm_ingest.adapters.secrets import SecretBox
 from smm_ingest.api.connectors import router as connectors_router
 from smm_ingest.api.mentions import router as mentions_router
 from smm_ingest.api.rules import router as rules_router
@@ -29,6 +28,7 @@ from smm_ingest.services.pipeline import MentionIngestor, RawProcessor
 from smm_ingest.services.polling import PollerManager
 from smm_ingest.services.webhooks import PARSERS, WebhookService
 from smm_ingest.settings import IngestSettings
+from smm_shared.secrets import SecretBox
 from smm_shared.service import new_service_app, open_runtime
 
 SERVICE = "ingest"

@@ -33,6 +33,7 @@ from smm_shared.events.cases import (
     CaseTagsChanged,
     ReviewOutcome,
 )
+from smm_shared.events.contests import ContestClosed, ContestDrawn, ContestEvent, ContestOpened
 from smm_shared.events.engagement import EngagementObserved
 from smm_shared.events.mentions import (
     Attachment,
@@ -45,6 +46,18 @@ from smm_shared.events.mentions import (
     MentionUpdated,
     Network,
     Sentiment,
+)
+from smm_shared.events.posts import (
+    ContentApproved,
+    ContentCreated,
+    ContentEvent,
+    ContentRejected,
+    ContentScheduled,
+    ContentSubmitted,
+    ContentUnscheduled,
+    DeliveryOutcome,
+    PostFailed,
+    PostPublished,
 )
 from smm_shared.events.replies import ReplyFailed, ReplyOutcome, ReplyPublished, ReplyRequested
 from smm_shared.events.sla import (
@@ -83,8 +96,20 @@ __all__ = [
     "CaseRouted",
     "CaseStatusChanged",
     "CaseTagsChanged",
+    "ContentApproved",
+    "ContentCreated",
+    "ContentEvent",
+    "ContentRejected",
+    "ContentScheduled",
+    "ContentSubmitted",
+    "ContentUnscheduled",
+    "ContestClosed",
+    "ContestDrawn",
+    "ContestEvent",
+    "ContestOpened",
     "Contract",
     "DeletedBy",
+    "DeliveryOutcome",
     "EngagementObserved",
     "Event",
     "Mention",
@@ -93,6 +118,8 @@ __all__ = [
     "MentionReceived",
     "MentionUpdated",
     "Network",
+    "PostFailed",
+    "PostPublished",
     "ReplyFailed",
     "ReplyOutcome",
     "ReplyPublished",

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from smm_ingest.adapters.connectors_repo import ConnectorRepository, to_connector
-from smm_ingest.adapters.secrets import SecretBox, SecretUnavailableError
 from smm_ingest.domain.connectors import REQUIRED_SECRETS, ConnectorKind
 from smm_shared.auth import Permission, Principal, ensure_brand, require_permission
 from smm_shared.http import ApiError
 from smm_shared.mongo import Document, from_epoch_ms, new_id
+from smm_shared.secrets import SecretBox, SecretUnavailableError
 
 router = APIRouter(prefix="/v1/connectors", tags=["connectors"])
 

@@ -22,11 +22,11 @@ from smm_ingest.adapters.networks import (
     youtube,
 )
 from smm_ingest.adapters.raw_store import RawEventStore
-from smm_ingest.adapters.secrets import SecretBox, SecretUnavailableError
 from smm_ingest.domain.connectors import Connector, ConnectorKind
 from smm_ingest.domain.items import ParsedPayload, PayloadError
 from smm_ingest.services.pipeline import Parser, RawProcessor
 from smm_shared.events import Network
+from smm_shared.secrets import SecretBox, SecretUnavailableError
 
 WEBHOOKS = Counter(
     "smm_ingest_webhooks_total",

@@ -9,15 +9,17 @@ Statuses::
       ▼                         ▼
     scheduled (no approval)   cancelled  (from every status before publishing)
 
-* ``draft``: being written. Any edit of content that was submitted, approved, rejected,
-  scheduled or failed sends it back here (``approvals.on_edit`` decides when).
+* ``draft``: being written. An edit of the content of a submitted, approved or scheduled
+  item sends it back here (``approvals.on_edit`` decides when).
 * ``submitted`` / ``approved`` / ``rejected``: the approval workflow (``approvals``). A rejected
-  item is edited (→ draft) or resubmitted as is (→ submitted).
+  item keeps its status (and the rejection's reason in sight) while it is edited, and is
+  resubmitted (→ submitted), edited or not.
 * ``draft → scheduled`` is for brands or labels without an approval workflow; the service
   asks ``approvals.select_workflow`` before it allows it.
 * ``scheduled → approved`` takes an item off the calendar and keeps its approval.
 * ``publishing`` is entered only from ``scheduled`` when the time comes; "publish now" is
-  "schedule for now". It ends in ``published`` (final) or ``failed`` (retry: → scheduled).
+  "schedule for now". It ends in ``published`` (final) or ``failed`` (retry: → publishing
+  again for the accounts that failed, or → scheduled for another time).
 * ``cancelled`` is final; ``duplicate`` makes a new draft from a cancelled item.
 
 A transition to the same status is not a transition (``InvalidTransitionError``), so a
@@ -80,7 +82,8 @@ TRANSITIONS: Final[Mapping[ContentStatus, frozenset[ContentStatus]]] = {
     S.SCHEDULED: frozenset({S.PUBLISHING, S.APPROVED, S.DRAFT, S.CANCELLED}),
     S.PUBLISHING: frozenset({S.PUBLISHED, S.FAILED}),
     S.PUBLISHED: frozenset(),
-    S.FAILED: frozenset({S.SCHEDULED, S.DRAFT, S.CANCELLED}),
+    # FAILED -> PUBLISHING: a person retries the deliveries that failed (the rest stay).
+    S.FAILED: frozenset({S.PUBLISHING, S.SCHEDULED, S.DRAFT, S.CANCELLED}),
     S.CANCELLED: frozenset(),
 }
 

@@ -94,6 +94,8 @@ class ImportResult:
 
     items: tuple[ContentItem, ...] = ()
     errors: tuple[RowError, ...] = field(default=())
+    #: The first row of each item, in the order of ``items`` (for problems found later).
+    rows: tuple[int, ...] = field(default=())
 
 
 @dataclass(slots=True)
@@ -131,6 +133,7 @@ def import_csv(text: str, *, brand_id: str, new_id: Callable[[], str]) -> Import
         row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(columns)}
         _add_row(index, row, groups, errors)
     items: list[ContentItem] = []
+    rows: list[int] = []
     for group in groups.values():
         if group.bad:
             continue
@@ -147,10 +150,11 @@ def import_csv(text: str, *, brand_id: str, new_id: Callable[[], str]) -> Import
                     schedule=group.schedule,
                 )
             )
+            rows.append(group.first_row)
         except ContentError as error:
             errors.append(RowError(group.first_row, None, error.message))
     errors.sort(key=lambda e: e.row)
-    return ImportResult(items=tuple(items), errors=tuple(errors))
+    return ImportResult(items=tuple(items), errors=tuple(errors), rows=tuple(rows))
 
 
 def _read(text: str) -> list[list[str]]:

@@ -81,6 +81,8 @@ class PostRequest:
     text: str
     media_urls: tuple[str, ...] = ()
     link: str | None = None
+    #: A post title where the network has one (Reddit); None elsewhere.
+    title: str | None = None
     #: The native id of the post this one answers (a reply); None for a new post.
     in_reply_to: str | None = None
     #: Stable per delivery attempt chain (e.g. ``{content id}:{account}``); sent where the
@@ -122,6 +124,7 @@ class PostRequest:
             text=variant.post_text(),
             media_urls=variant.media_urls,
             link=variant.link,
+            title=variant.title,
             in_reply_to=in_reply_to,
             idempotency_key=idempotency_key,
             attempted_at=attempted_at,
@@ -169,3 +172,27 @@ def normalized_text(text: str) -> str:
 def same_text(seen: str, ours: str) -> bool:
     """Whether the text a network shows is the text we sent (see :func:`normalized_text`)."""
     return normalized_text(seen) == normalized_text(ours)
+
+
+#: Networks whose API cannot list what we posted: an ambiguous failure there cannot be
+#: resolved by ``find`` and goes to a person instead of being resent.
+NO_LOOKUP: frozenset[Network] = frozenset({Network.TELEGRAM})
+
+#: Waits between attempts after transient errors: 2 s, then x3 each time, at most 10 min.
+FIRST_RETRY_S = 2.0
+RETRY_FACTOR = 3.0
+MAX_RETRY_S = 600.0
+
+
+def retry_delay_s(attempts: int, *, jitter: float = 0.0) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt (1-based).
+
+    ``jitter`` in [-1, 1] spreads retries of many deliveries by up to ±20 %, so a network
+    that failed for everyone is not hit by all of them at the same instant.
+    """
+    if attempts < 1:
+        raise ValueError("attempts starts at 1")
+    if not -1.0 <= jitter <= 1.0:
+        raise ValueError("jitter is in [-1, 1]")
+    base = min(MAX_RETRY_S, FIRST_RETRY_S * RETRY_FACTOR ** min(attempts - 1, 20))
+    return base * (1.0 + 0.2 * jitter)

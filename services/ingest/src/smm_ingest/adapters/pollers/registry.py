@@ -18,10 +18,10 @@ from smm_ingest.adapters.pollers.telegram import TelegramPoller
 from smm_ingest.adapters.pollers.vk_streaming import VkStreamingSource
 from smm_ingest.adapters.pollers.x import XFilteredStream, XMentionsPoller
 from smm_ingest.adapters.pollers.youtube import YouTubeCommentsPoller
-from smm_ingest.adapters.secrets import SecretBox
 from smm_ingest.domain.connectors import Connector, ConnectorKind
 from smm_ingest.services.polling import Poller, PollerFactory, StreamSource
 from smm_shared.mongo import Document
+from smm_shared.secrets import SecretBox
 
 
 def client_factories(

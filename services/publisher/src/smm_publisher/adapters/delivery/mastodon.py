@@ -20,20 +20,39 @@ limit), 404 a wrong account id or a deleted parent; 429 waits for ``X-RateLimit-
 ISO 8601 time); 502/504 and a timeout or dropped connection after sending are ambiguous;
 other 5xx are transient.
 
-Media need ``POST /api/v2/media`` first; this client does not upload yet and refuses a
-request with media before sending anything.
+Media: each of ``req.media_urls`` (at most four on a default instance) is downloaded with the
+same client (at most 10 MB, an image: JPEG, PNG, GIF or WEBP; otherwise
+``mastodon.media_unavailable``, ``mastodon.media_too_large`` or ``mastodon.media_unsupported``
+before anything reaches the instance), uploaded with ``POST /api/v2/media`` (multipart
+``file``; scope ``write:media``), and the attachment ids go in the status's ``media_ids``.
+The instance answers 200 when the file is ready and 202 while it is still processing; for a
+202 the client polls ``GET /api/v1/media/:id`` until the attachment has a ``url`` (a status
+with unprocessed media is refused). An upload posts nothing, so a lost answer to one is
+transient. A retry uploads the files again but the status keeps its ``Idempotency-Key``, so
+Mastodon still answers with the first status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 
-from smm_publisher.adapters.delivery._http import Json, created_body, json_object, send, short
+from smm_publisher.adapters.delivery._http import (
+    TIMEOUT_S,
+    Json,
+    Media,
+    MediaGuard,
+    created_body,
+    fetch_media,
+    json_object,
+    send,
+    short,
+)
 from smm_publisher.domain.delivery import (
     AmbiguousDeliveryError,
     DeliveryError,
@@ -47,6 +66,7 @@ from smm_publisher.domain.delivery import (
 from smm_shared.events import Network
 
 Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
 
 #: Wait on a 429 without a usable ``X-RateLimit-Reset``.
 DEFAULT_RETRY_S = 60.0
@@ -55,6 +75,12 @@ MAX_WAIT_S = 3600.0
 #: How many recent statuses ``find`` reads (Mastodon's maximum page).
 FIND_PAGE_SIZE = 40
 FIND_SKEW = timedelta(minutes=5)
+#: The image size this client uploads (Mastodon's default limit is 16 MB; older instances 10).
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+#: How often and how long to wait for an instance that is still processing an upload (202).
+MEDIA_POLL_INTERVAL_S = 1.0
+MEDIA_POLL_ATTEMPTS = 30
 
 
 def _now() -> datetime:
@@ -65,7 +91,15 @@ class MastodonDeliverer:
     """Publishes statuses and replies on one Mastodon instance."""
 
     def __init__(
-        self, client: httpx.AsyncClient, *, instance_url: str, clock: Clock = _now
+        self,
+        client: httpx.AsyncClient,
+        *,
+        instance_url: str,
+        clock: Clock = _now,
+        timeout_s: float = TIMEOUT_S,
+        media_guard: MediaGuard | None = None,
+        media_poll_interval_s: float = MEDIA_POLL_INTERVAL_S,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         base = instance_url.strip().rstrip("/")
         if not base.startswith(("https://", "http://")):
@@ -73,6 +107,11 @@ class MastodonDeliverer:
         self._client = client
         self._base = base
         self._clock = clock
+        self._timeout_s = timeout_s
+        #: Checks media URLs before downloading them (``_http.public_hosts_only`` in service).
+        self._media_guard = media_guard
+        self._poll_s = media_poll_interval_s
+        self._sleep = sleep
 
     async def post(self, req: PostRequest) -> Published:
         """Publish a new status."""
@@ -99,6 +138,7 @@ class MastodonDeliverer:
             creates=False,
             headers=_auth(req),
             params={"limit": FIND_PAGE_SIZE, "exclude_reblogs": "true"},
+            timeout_s=self._timeout_s,
         )
         if not response.is_success:
             raise _error(response, what, self._clock())
@@ -119,15 +159,14 @@ class MastodonDeliverer:
         _check(req)
         if not req.idempotency_key:
             raise ValueError("Mastodon posts need an idempotency_key (it makes retries safe)")
-        if req.media_urls:
-            raise PermanentDeliveryError(
-                "mastodon.media_unsupported",
-                "Posting images to Mastodon is not supported yet: remove the media from the "
-                "Mastodon version of the post, or post it by hand.",
-            )
+        # Every file is fetched before anything reaches the instance.
+        files = [await self._download(url) for url in req.media_urls]
+        media_ids = [await self._upload(req, media) for media in files]
         body: Json = {"status": req.text}
         if req.in_reply_to is not None:
             body["in_reply_to_id"] = req.in_reply_to
+        if media_ids:
+            body["media_ids"] = media_ids
         what = "publish the post"
         response = await send(
             self._client,
@@ -138,6 +177,7 @@ class MastodonDeliverer:
             creates=True,
             headers={**_auth(req), "Idempotency-Key": req.idempotency_key},
             json_body=body,
+            timeout_s=self._timeout_s,
         )
         if not response.is_success:
             raise _error(response, what, self._clock())
@@ -148,6 +188,70 @@ class MastodonDeliverer:
                 "it was probably published"
             )
         return _published(status)
+
+    async def _download(self, url: str) -> Media:
+        return await fetch_media(
+            self._client,
+            url,
+            network="Mastodon",
+            code_prefix="mastodon",
+            max_bytes=MAX_IMAGE_BYTES,
+            timeout_s=self._timeout_s,
+            guard=self._media_guard,
+            accept=IMAGE_TYPES,
+        )
+
+    async def _upload(self, req: PostRequest, media: Media) -> str:
+        """The attachment id of one uploaded image, once the instance has processed it."""
+        what = f"upload the image {media.url}"
+        response = await send(
+            self._client,
+            "POST",
+            f"{self._base}/api/v2/media",
+            network="Mastodon",
+            what=what,
+            creates=False,  # an attachment without a status is never shown
+            headers=_auth(req),
+            files={"file": (media.file_name, media.content, media.content_type)},
+            timeout_s=self._timeout_s,
+        )
+        if not response.is_success:
+            raise _error(response, what, self._clock())
+        attachment = json_object(response) or {}
+        media_id = attachment.get("id")
+        if not isinstance(media_id, str) or not media_id:
+            raise TransientDeliveryError(
+                f"Mastodon answered the upload of {media.url} without an attachment id"
+            )
+        if response.status_code == 202 or not attachment.get("url"):
+            await self._wait_processed(req, media, media_id)
+        return media_id
+
+    async def _wait_processed(self, req: PostRequest, media: Media, media_id: str) -> None:
+        """Poll ``GET /api/v1/media/:id`` until it has a URL (200), or give up (transient)."""
+        what = f"check the upload of {media.url}"
+        for _ in range(MEDIA_POLL_ATTEMPTS):
+            await self._sleep(self._poll_s)
+            response = await send(
+                self._client,
+                "GET",
+                f"{self._base}/api/v1/media/{media_id}",
+                network="Mastodon",
+                what=what,
+                creates=False,
+                headers=_auth(req),
+                timeout_s=self._timeout_s,
+            )
+            if response.status_code == 206:
+                continue  # still processing
+            if not response.is_success:
+                raise _error(response, what, self._clock())
+            attachment = json_object(response) or {}
+            if attachment.get("url"):
+                return
+        raise TransientDeliveryError(
+            f"The Mastodon instance is still processing {media.url}; the post will be retried"
+        )
 
 
 def _check(req: PostRequest) -> None:
@@ -237,6 +341,9 @@ def _error(response: httpx.Response, what: str, now: datetime) -> DeliveryError:
             f"The Mastodon instance refused ({reason}). Reconnect the account and grant the "
             "write:statuses and read:statuses permissions.",
         )
+    if status == 422 and "processing" in lowered:
+        # "Cannot attach files that have not finished processing. Try again in a moment!"
+        return TransientDeliveryError(f"Mastodon is still processing the media: {reason}")
     if status == 422 and ("limit" in lowered or "too long" in lowered):
         return PermanentDeliveryError(
             "mastodon.too_long",

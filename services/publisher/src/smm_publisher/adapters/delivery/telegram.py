@@ -1,4 +1,4 @@
-"""Telegram Bot API delivery: ``sendMessage``, or ``sendPhoto`` for one image with a caption.
+"""Telegram Bot API delivery: ``sendMessage``, ``sendPhoto`` or ``sendMediaGroup`` (an album).
 
 The request's ``account_id`` is the chat: a numeric chat id or a channel's ``@username``; its
 ``access_token`` is the bot token. A reply sets ``reply_parameters.message_id``;
@@ -13,8 +13,11 @@ too long"), 401/404 a revoked or mistyped bot token, 403 a bot blocked by the us
 member (or admin) of the channel, 429 waits ``parameters.retry_after`` seconds; 502/504 and
 a timeout or dropped connection after sending are ambiguous; other 5xx are transient.
 
-Captions hold 1,024 characters (a text message 4,096); a longer caption is refused before
-sending. More than one image (an album, ``sendMediaGroup``) is not supported yet.
+Media are passed as URLs (Telegram fetches them: public JPEG/PNG, at most 5 MB). One image
+goes with ``sendPhoto`` and the text as its caption; two to ten with ``sendMediaGroup``, an
+album of photos with the caption on the first one. An album is several messages; the native
+id (and URL) of what we send is the first one's. Captions hold 1,024 characters (a text
+message 4,096); a longer caption is refused before sending.
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from typing import Any, TypeGuard
 
 import httpx
 
-from smm_publisher.adapters.delivery._http import Json, created_body, json_object, send, short
+from smm_publisher.adapters.delivery._http import (
+    TIMEOUT_S,
+    Json,
+    created_body,
+    json_object,
+    send,
+    short,
+)
 from smm_publisher.domain.content import TELEGRAM_CAPTION_LIMIT
 from smm_publisher.domain.delivery import (
     AmbiguousDeliveryError,
@@ -41,6 +51,8 @@ from smm_shared.events import Network
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 #: Wait on a 429 without ``retry_after`` (the Bot API always sends one; this is a fallback).
 DEFAULT_RETRY_S = 30.0
+#: ``sendMediaGroup`` takes 2 to 10 items.
+ALBUM_LIMIT = 10
 _CHAT_ID = re.compile(r"-?\d+")
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 
@@ -49,10 +61,15 @@ class TelegramDeliverer:
     """Sends messages and photos to the chat of each request as the bot of its token."""
 
     def __init__(
-        self, client: httpx.AsyncClient, *, api_base_url: str = DEFAULT_API_BASE_URL
+        self,
+        client: httpx.AsyncClient,
+        *,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        timeout_s: float = TIMEOUT_S,
     ) -> None:
         self._client = client
         self._base = api_base_url.rstrip("/")
+        self._timeout_s = timeout_s
 
     async def post(self, req: PostRequest) -> Published:
         """Send a new message (or photo with a caption) to the chat."""
@@ -79,12 +96,6 @@ class TelegramDeliverer:
     async def _send(self, req: PostRequest) -> Published:
         _check(req)
         payload: Json = {"chat_id": _chat_id(req.account_id)}
-        if len(req.media_urls) > 1:
-            raise PermanentDeliveryError(
-                "telegram.album_unsupported",
-                "Sending several images to Telegram at once is not supported yet: keep one "
-                "image in the Telegram version of the post.",
-            )
         if req.media_urls:
             if len(req.text) > TELEGRAM_CAPTION_LIMIT:
                 raise PermanentDeliveryError(
@@ -93,6 +104,19 @@ class TelegramDeliverer:
                     f"this text has {len(req.text)}. Shorten it by "
                     f"{len(req.text) - TELEGRAM_CAPTION_LIMIT} or remove the image.",
                 )
+            if len(req.media_urls) > ALBUM_LIMIT:
+                raise PermanentDeliveryError(
+                    "telegram.too_many_media",
+                    f"A Telegram album holds {ALBUM_LIMIT} images; this post has "
+                    f"{len(req.media_urls)}. Remove {len(req.media_urls) - ALBUM_LIMIT}.",
+                )
+        if len(req.media_urls) > 1:
+            method = "sendMediaGroup"
+            album: list[Json] = [{"type": "photo", "media": url} for url in req.media_urls]
+            if req.text:
+                album[0]["caption"] = req.text
+            payload["media"] = album
+        elif req.media_urls:
             method = "sendPhoto"
             payload["photo"] = req.media_urls[0]
             if req.text:
@@ -111,6 +135,7 @@ class TelegramDeliverer:
             what=what,
             creates=True,
             json_body=payload,
+            timeout_s=self._timeout_s,
         )
         if response.is_success:
             body = created_body(response, "Telegram")
@@ -119,6 +144,9 @@ class TelegramDeliverer:
         if body.get("ok") is not True:
             raise _error(response, body, req)
         result = body.get("result")
+        if method == "sendMediaGroup":
+            # An album answers with its messages; the first one stands for the post.
+            result = result[0] if isinstance(result, list) and result else None
         chat = result.get("chat") if isinstance(result, dict) else None
         message_id = result.get("message_id") if isinstance(result, dict) else None
         chat_id = chat.get("id") if isinstance(chat, dict) else None
@@ -237,11 +265,15 @@ def _bad_request(text: str, lowered: str, req: PostRequest) -> PermanentDelivery
             f"The bot lacks the right to post in chat {chat} ({text}). Give it the permission "
             "to send messages (in a channel: post messages as an administrator).",
         )
-    if req.media_urls and ("url" in lowered or "file" in lowered or "photo" in lowered):
+    if req.media_urls and any(
+        marker in lowered for marker in ("url", "file", "photo", "media", "webpage")
+    ):
+        images = ", ".join(req.media_urls)
+        which = "the image" if len(req.media_urls) == 1 else "one of the images"
         return PermanentDeliveryError(
             "telegram.media_unreachable",
-            f"Telegram could not use the image {req.media_urls[0]} ({text}). Use a public "
-            "JPEG or PNG URL of at most 5 MB.",
+            f"Telegram could not use {which} {images} ({text}). Use public JPEG or PNG URLs "
+            "of at most 5 MB.",
         )
     return PermanentDeliveryError(
         "telegram.bad_request", f"Telegram refused the message: {text}. Fix it and send again."

@@ -16,8 +16,14 @@ matches the text. X gives a tweet back with ``&<>`` escaped, every URL as a ``t.
 and, for a reply, the leading ``@mentions``; the match allows for all three. A ``find``
 after an ambiguous post is also why a later ``x.duplicate`` should not happen: resolve first.
 
-Media need X's separate upload endpoint; this client does not upload yet and refuses a
-request with media before sending anything.
+Media: each of ``req.media_urls`` (X takes at most four images) is downloaded with the same
+client first (JPEG, PNG or WEBP, at most 5 MB: what X's one-request image upload takes; a
+URL that does not give such a file is ``x.media_unavailable``, ``x.media_too_large`` or
+``x.media_unsupported`` before anything reaches X), then uploaded with ``POST
+/2/media/upload`` (multipart ``media``, ``media_category=tweet_image``; the token needs the
+``media.write`` scope), and the ids go in the tweet's ``media.media_ids``. An upload posts
+nothing, so a lost answer to one is transient; unused media expire on X's side. Animated GIFs
+and video need X's chunked upload, which this client does not do.
 """
 
 from __future__ import annotations
@@ -31,7 +37,17 @@ from typing import Any
 
 import httpx
 
-from smm_publisher.adapters.delivery._http import Json, created_body, json_object, send, short
+from smm_publisher.adapters.delivery._http import (
+    TIMEOUT_S,
+    Json,
+    Media,
+    MediaGuard,
+    created_body,
+    fetch_media,
+    json_object,
+    send,
+    short,
+)
 from smm_publisher.domain.delivery import (
     AmbiguousDeliveryError,
     DeliveryError,
@@ -52,6 +68,11 @@ FIND_PAGE_SIZE = 20
 #: Clock skew allowed between us and X when ``find`` looks from ``attempted_at``.
 FIND_SKEW = timedelta(minutes=5)
 _LEADING_MENTIONS = re.compile(r"^(?:@\w+\s+)+")
+_TRAILING_MEDIA_LINK = re.compile(r"\s*https://t\.co/\w+\s*$")
+#: X's limit for an image sent in one upload request.
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+#: The image types X's one-request upload takes.
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 Clock = Callable[[], float]
 
@@ -65,10 +86,15 @@ class XDeliverer:
         *,
         api_base_url: str = DEFAULT_API_BASE_URL,
         clock: Clock = time.time,
+        timeout_s: float = TIMEOUT_S,
+        media_guard: MediaGuard | None = None,
     ) -> None:
         self._client = client
         self._base = api_base_url.rstrip("/")
         self._clock = clock
+        self._timeout_s = timeout_s
+        #: Checks media URLs before downloading them (``_http.public_hosts_only`` in service).
+        self._media_guard = media_guard
 
     async def post(self, req: PostRequest) -> Published:
         """Publish a new tweet."""
@@ -103,6 +129,7 @@ class XDeliverer:
             creates=False,
             headers=_auth(req),
             params=params,
+            timeout_s=self._timeout_s,
         )
         if not response.is_success:
             raise _error(response, what, self._clock)
@@ -117,15 +144,14 @@ class XDeliverer:
 
     async def _create(self, req: PostRequest) -> Published:
         _check(req)
-        if req.media_urls:
-            raise PermanentDeliveryError(
-                "x.media_unsupported",
-                "Posting images to X is not supported yet: remove the media from the X "
-                "version of the post, or post it on X by hand.",
-            )
+        # Every file is fetched before anything reaches X: a bad URL then costs no upload.
+        files = [await self._download(url) for url in req.media_urls]
+        media_ids = [await self._upload(req, media) for media in files]
         body: Json = {"text": req.text}
         if req.in_reply_to is not None:
             body["reply"] = {"in_reply_to_tweet_id": req.in_reply_to}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
         what = "publish the post"
         response = await send(
             self._client,
@@ -136,6 +162,7 @@ class XDeliverer:
             creates=True,
             headers=_auth(req),
             json_body=body,
+            timeout_s=self._timeout_s,
         )
         if not response.is_success:
             raise _error(response, what, self._clock)
@@ -147,6 +174,52 @@ class XDeliverer:
                 f"X answered {response.status_code} without a post id; it was probably published"
             )
         return _published(str(tweet_id))
+
+    async def _download(self, url: str) -> Media:
+        return await fetch_media(
+            self._client,
+            url,
+            network="X",
+            code_prefix="x",
+            max_bytes=MAX_IMAGE_BYTES,
+            timeout_s=self._timeout_s,
+            guard=self._media_guard,
+            accept=IMAGE_TYPES,
+        )
+
+    async def _upload(self, req: PostRequest, media: Media) -> str:
+        """X's media id for one image (``POST /2/media/upload``, one request)."""
+        what = f"upload the image {media.url}"
+        response = await send(
+            self._client,
+            "POST",
+            f"{self._base}/2/media/upload",
+            network="X",
+            what=what,
+            creates=False,  # an upload posts nothing; an unused one expires
+            headers=_auth(req),
+            form={"media_category": "tweet_image", "media_type": media.content_type},
+            files={"media": (media.file_name, media.content, media.content_type)},
+            timeout_s=self._timeout_s,
+        )
+        if not response.is_success:
+            error = _error(response, what, self._clock)
+            if isinstance(error, PermanentDeliveryError) and error.code == "x.forbidden":
+                # A token without media.write gets a plain 403 from the upload endpoint.
+                raise PermanentDeliveryError(
+                    "x.missing_permission",
+                    f"{error.message} Reconnect the X account and grant the media.write "
+                    "permission: image uploads need it.",
+                ) from error
+            raise error
+        body = json_object(response) or {}
+        data = body.get("data")
+        media_id = data.get("id") if isinstance(data, dict) else body.get("media_id_string")
+        if not _is_id(media_id):
+            raise TransientDeliveryError(
+                f"X answered the upload of {media.url} without a media id; it will be retried"
+            )
+        return str(media_id)
 
 
 def _check(req: PostRequest) -> None:
@@ -175,6 +248,9 @@ def _matches(tweet: Mapping[str, Any], req: PostRequest) -> bool:
         return False
     if req.attempted_at is not None and not _created_since(tweet, req.attempted_at - FIND_SKEW):
         return False
+    if req.media_urls:
+        # X ends the text of a tweet with media with a t.co link to the media.
+        text = _TRAILING_MEDIA_LINK.sub("", text)
     if req.in_reply_to is not None:
         # X puts the @mentions of the conversation in front of a reply's text.
         return same_text(_LEADING_MENTIONS.sub("", text), _LEADING_MENTIONS.sub("", req.text))
