@@ -76,6 +76,8 @@ def create_app(settings: PublisherSettings) -> FastAPI:
                 policy=DeliveryPolicy(
                     max_attempts=settings.delivery_max_attempts,
                     max_rate_wait_s=settings.delivery_max_rate_wait_s,
+                    # A call is cut at the timeout; twice that means its replica died.
+                    sending_stale_s=max(60.0, 2 * settings.delivery_timeout_s),
                 ),
             )
             content = ContentService(

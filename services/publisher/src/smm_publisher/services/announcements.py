@@ -28,9 +28,8 @@ def contest_announcer(
         winners: list[str] = []
         for key in certificate.winners:
             entries = await contests.author_entries(contest.id, key)
-            handle = next(
-                (str(e["author_handle"]) for e in entries if e.get("author_handle")), None
-            )
+            handles = [(e.get("entry") or {}).get("author_handle") for e in entries]
+            handle = next((str(h) for h in handles if h), None)
             winners.append(f"@{handle.lstrip('@')}" if handle else key.split("|", 1)[-1])
         targets = [
             str(d["_id"])

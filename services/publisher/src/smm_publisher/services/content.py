@@ -261,13 +261,15 @@ class ContentService:
         decide: Decide,
         *,
         version: int | None = None,
+        first: Document | None = None,
     ) -> Document:
         """Read, decide, write on the version read; retry on a lost race.
 
         ``version``: the version the caller saw; a newer one is a ConflictError (409).
+        ``first``: the item as the caller just read it (saves the first read).
         """
         for _ in range(MAX_RACES):
-            doc = await self.get(brand_id, content_id)
+            doc, first = first or await self.get(brand_id, content_id), None
             current = int(doc["version"])
             if version is not None and current != version:
                 raise ConflictError(
@@ -663,7 +665,7 @@ class ContentService:
                     extra={"deliveries": summary, "publishing_ms": epoch_ms(self._now())},
                 )
 
-            doc = await self._mutate(str(doc["brand_id"]), content_id, decide)
+            doc = await self._mutate(str(doc["brand_id"]), content_id, decide, first=doc)
         if doc["status"] != ContentStatus.PUBLISHING.value or doc.get("publish_at_ms") != due_ms:
             return
         await self._start_deliveries(doc)
@@ -743,7 +745,7 @@ class ContentService:
                 extra={"deliveries": summary},
             )
 
-        await self._mutate(str(doc["brand_id"]), content_id, decide)
+        await self._mutate(str(doc["brand_id"]), content_id, decide, first=doc)
 
 
 def published_at(doc: Document) -> datetime | None:

@@ -25,6 +25,7 @@ time. States::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -64,7 +65,6 @@ DELIVERY_TIMER: Final = "delivery.attempt"
 SYSTEM: Final = "system:publisher"
 #: How long after an ambiguous failure the network is asked whether the post exists.
 RESOLVE_AFTER_S: Final = 3.0
-MAX_VERSION_RACES: Final = 5
 HISTORY_LIMIT: Final = 30
 
 
@@ -95,6 +95,11 @@ class RateLimiter(Protocol):
     ) -> datetime | None: ...
 
 
+def _never_started(doc: Document) -> bool:
+    """Stored but never attempted: its timer may not have been armed."""
+    return doc["state"] == DeliveryState.PENDING.value and not doc.get("attempts")
+
+
 def timer_key(delivery_id: str) -> str:
     """The durable timer that drives one delivery."""
     return f"deliver|{delivery_id}"
@@ -106,6 +111,9 @@ class DeliveryPolicy:
 
     max_attempts: int = 8
     max_rate_wait_s: float = 6 * 3600.0
+    #: A delivery "sending" for longer than this lost its replica mid-call (keep it above
+    #: the network timeout: a live call is never taken for a dead one).
+    sending_stale_s: float = 60.0
 
 
 class DeliveryService:
@@ -139,8 +147,10 @@ class DeliveryService:
     async def enqueue(self, doc: Document, *, due_at: datetime | None = None) -> bool:
         """Create a delivery (or find the one with its key) and make sure its timer is armed.
 
-        Returns False when the delivery already existed. Arming again is harmless: the
-        timer of a delivery already made is fired and stays so.
+        Returns False when the delivery already existed (a replayed command, a re-fired
+        publish timer). An existing delivery that never started (a crash between storing it
+        and arming its timer) is armed; one under way keeps its own timer (a retry's wait is
+        not cut short).
         """
         now = self._now()
         created = await self._repo.add_delivery(
@@ -152,6 +162,10 @@ class DeliveryService:
                 "history": [],
             }
         )
+        if not created:
+            existing = await self._repo.delivery(str(doc["_id"]))
+            if existing is None or not _never_started(existing):
+                return False
         await self._arm(str(doc["_id"]), due_at or now)
         return created
 
@@ -160,7 +174,7 @@ class DeliveryService:
         delivery_id = f"reply:{command.reply_id}"
         existing = await self._repo.delivery(delivery_id)
         if existing is not None:
-            if existing["state"] not in FINAL:
+            if _never_started(existing):
                 await self._arm(delivery_id, self._now())
             return
         doc: Document = {
@@ -204,36 +218,44 @@ class DeliveryService:
         await self.attempt(str(fired.payload["delivery_id"]))
 
     async def attempt(self, delivery_id: str) -> None:
-        """One step of a delivery: resolve an unknown outcome, wait, or send."""
-        for _ in range(MAX_VERSION_RACES):
-            doc = await self._repo.delivery(delivery_id)
-            if doc is None:
-                logger.warning("delivery %s fired but does not exist", delivery_id)
+        """One step of a delivery: resolve an unknown outcome, wait, or send.
+
+        Losing a race (another firing changed the delivery first) ends this step: the
+        winner carries on, and the delivery's timer covers a winner that dies.
+        """
+        doc = await self._repo.delivery(delivery_id)
+        if doc is None:
+            logger.warning("delivery %s fired but does not exist", delivery_id)
+            return
+        if doc["state"] in FINAL:
+            await self._settled(doc)
+            return
+        if doc["state"] == DeliveryState.SENDING.value and not doc.get("outcome_unknown"):
+            started = from_epoch_ms(int(doc.get("sending_since_ms") or 0))
+            if self._now() - started < timedelta(seconds=self._policy.sending_stale_s):
+                # Another firing is sending right now: look again when it must have ended.
+                await self._arm(
+                    delivery_id, started + timedelta(seconds=self._policy.sending_stale_s)
+                )
                 return
-            if doc["state"] in FINAL:
-                await self._settled(doc)
+            # Still "sending" long after: the replica died mid-call; the outcome is unknown.
+        try:
+            account = await self._account(doc)
+        except AccountUnavailableError as exc:
+            await self._fail(doc, exc.code, exc.message, retryable=True)
+            return
+        try:
+            deliverer = self._deliverers(account.network, account.api_base_url)
+        except PermanentDeliveryError as exc:
+            await self._fail(doc, exc.code, exc.message, retryable=True)
+            return
+        request = self._request(doc, account)
+        if doc["state"] == DeliveryState.SENDING.value:
+            resolved = await self._resolve(doc, deliverer, request)
+            if resolved is None:
                 return
-            try:
-                account = await self._account(doc)
-            except AccountUnavailableError as exc:
-                await self._fail(doc, exc.code, exc.message, retryable=True)
-                return
-            try:
-                deliverer = self._deliverers(account.network, account.api_base_url)
-            except PermanentDeliveryError as exc:
-                await self._fail(doc, exc.code, exc.message, retryable=True)
-                return
-            request = self._request(doc, account)
-            if doc["state"] == DeliveryState.SENDING.value:
-                resolved = await self._resolve(doc, deliverer, request)
-                if resolved is None:
-                    return
-                doc = resolved
-            if await self._send(doc, account, deliverer, request):
-                return
-        logger.warning(
-            "delivery %s kept changing under this replica; its timer retries", delivery_id
-        )
+            doc = resolved
+        await self._send(doc, account, deliverer, request)
 
     async def _account(self, doc: Document) -> Account:
         account_id = doc.get("account_id")
@@ -287,14 +309,30 @@ class DeliveryService:
             return None
         except DeliveryError as exc:
             # Cannot tell yet: ask again later, never resend meanwhile.
-            await self._note(doc, "lookup_failed", exc.message, wait_s=retry_delay_s(1))
+            lookups = int(doc.get("lookups") or 0) + 1
+            if lookups >= self._policy.max_attempts:
+                await self._fail(
+                    doc,
+                    "delivery.unverified",
+                    f"{network.value} could not be asked {lookups} times whether the post "
+                    f"arrived (last: {exc.message}). Check the account: if the post is not "
+                    "there, retry it.",
+                    retryable=True,
+                )
+                return None
+            wait = (
+                exc.retry_after_s
+                if isinstance(exc, RateLimitedDeliveryError)
+                else retry_delay_s(lookups, jitter=self._jitter())
+            )
+            await self._note(doc, "lookup_failed", exc.message, wait_s=wait, lookups=lookups)
             return None
         if found is not None:
             await self._published(doc, found, after_ambiguity=True)
             return None
         moved = await self._update(
             doc,
-            {"state": DeliveryState.PENDING.value},
+            {"state": DeliveryState.PENDING.value, "outcome_unknown": False, "lookups": 0},
             history=("not_found", "the network has no such post; sending again"),
         )
         return moved
@@ -319,6 +357,7 @@ class DeliveryService:
                 "state": DeliveryState.SENDING.value,
                 "attempts": attempts,
                 "sending_since_ms": epoch_ms(now),
+                "outcome_unknown": False,
                 "first_attempt_ms": doc.get("first_attempt_ms") or epoch_ms(now),
             },
         )
@@ -332,7 +371,9 @@ class DeliveryService:
                 published = await deliverer.post(request)
         except AmbiguousDeliveryError as exc:
             # Stay "sending": the next firing asks the network before anything else.
-            await self._note(claimed, "ambiguous", exc.message, wait_s=RESOLVE_AFTER_S)
+            await self._note(
+                claimed, "ambiguous", exc.message, wait_s=RESOLVE_AFTER_S, outcome_unknown=True
+            )
             return True
         except RateLimitedDeliveryError as exc:
             await self._rate_limited(claimed, exc.retry_after_s, ours=False, message=exc.message)
@@ -476,11 +517,15 @@ class DeliveryService:
         if moved is not None:
             await self._settled(moved)  # the item shows the wait and why
 
-    async def _note(self, doc: Document, what: str, detail: str, *, wait_s: float) -> None:
+    async def _note(
+        self, doc: Document, what: str, detail: str, *, wait_s: float, **fields: Any
+    ) -> None:
         """Record an event of the delivery without changing its state; fire again later."""
         due = self._now() + timedelta(seconds=wait_s)
         await self._arm(str(doc["_id"]), due)
-        await self._update(doc, {"next_attempt_ms": epoch_ms(due)}, history=(what, detail))
+        await self._update(
+            doc, {"next_attempt_ms": epoch_ms(due), **fields}, history=(what, detail)
+        )
 
     async def _settled(self, doc: Document) -> None:
         """Tell the item a delivery ended (or is waiting), so its summary shows it."""
@@ -494,11 +539,21 @@ class DeliveryService:
         doc = await self._repo.delivery(delivery_id)
         if doc is None or doc["state"] != DeliveryState.FAILED.value:
             return False
-        moved = await self._update(
-            doc,
-            {"state": DeliveryState.PENDING.value, "attempts": 0, "error": None},
-            history=("retried", f"by {actor}"),
-        )
+        fields: dict[str, Any] = {
+            "state": DeliveryState.PENDING.value,
+            "attempts": 0,
+            "lookups": 0,
+            "outcome_unknown": False,
+            "error": None,
+        }
+        if doc.get("kind") == "reply" and not doc.get("account_id"):
+            # It failed for want of a reply account: one may have been connected since.
+            with contextlib.suppress(AccountUnavailableError):
+                account = await self._accounts.for_replies(
+                    str(doc["brand_id"]), Network(doc["network"])
+                )
+                fields["account_id"] = account.id
+        moved = await self._update(doc, fields, history=("retried", f"by {actor}"))
         if moved is None:
             return False
         await self._arm(delivery_id, self._now(), rearm=True)
@@ -528,7 +583,7 @@ class DeliveryService:
         if history is not None:
             entry = {
                 "at_ms": epoch_ms(self._now()),
-                "attempt": int(changes.get("attempts") or doc.get("attempts") or 0),
+                "attempt": int(changes.get("attempts", doc.get("attempts")) or 0),
                 "what": history[0],
                 "detail": history[1][:500],
             }
