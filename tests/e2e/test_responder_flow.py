@@ -5,16 +5,17 @@ fire on time on ``smm.sla.v1``; every route checks role and brand."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from smm_shared.auth import Role
-from smm_shared.events import Network, ReplyPublished, cloudevent_headers, new_ulid
+from smm_shared.events import new_ulid
+from smm_shared.simulator.networks.serve import FakeNetworkServer
 from smm_shared.stack import Stack
 from smm_shared.testing import eventually
 
@@ -164,10 +165,30 @@ async def test_a_mention_becomes_a_routed_assigned_case_and_the_sla_fires_on_tim
         assert expected in types, types
 
 
+@pytest.fixture
+def fake_networks() -> Iterator[FakeNetworkServer]:
+    with FakeNetworkServer() as server:
+        yield server
+
+
 async def test_a_reply_reaches_the_publisher_once_and_its_outcome_shows(
-    api: Api, token: Callable[..., str], stack: Stack
+    api: Api, token: Callable[..., str], stack: Stack, fake_networks: FakeNetworkServer
 ) -> None:
     bearer = manager(token)
+    connected = await api("publisher", bearer).post(
+        "/v1/accounts",
+        json={
+            "id": f"x-{new_ulid().lower()}",
+            "brand_id": BRAND,
+            "network": "x",
+            "native_id": "1580000000000000001",
+            "name": "Brand on X",
+            "token": {"value": "tok@1580000000000000001"},
+            "api_base_url": f"{fake_networks.url}/x",
+            "replies": True,
+        },
+    )
+    assert connected.status_code == 201, connected.text
     thread = f"t-{new_ulid()}"
     await send_mention(api, bearer, thread, "my parcel never came")
     case = await eventually(lambda: case_of(api, bearer, thread), timeout_s=20, what="the case")
@@ -207,37 +228,18 @@ async def test_a_reply_reaches_the_publisher_once_and_its_outcome_shows(
     assert commands[0]["text"] == "Sorry Kim, we are checking with the courier."
     assert commands[0]["case_id"] == case["id"]
     assert commands[0]["conversation_key"] == f"x:{thread}"
-    # The publisher answers on smm.posts.v1 (its part comes with the publisher issue).
-    outcome = ReplyPublished(
-        brand_id=BRAND,
-        reply_id=reply_id,
-        case_id=case["id"],
-        network=Network.X,
-        native_id="1790000000000000001",
-        url="https://x.com/brand/status/1790000000000000001",
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            outcome.topic,
-            outcome.to_json(),
-            key=outcome.partition_key().encode(),
-            headers=[
-                (k, v.encode()) for k, v in cloudevent_headers(outcome, source="urn:test").items()
-            ],
-        )
-    finally:
-        await producer.stop()
 
     async def published() -> dict[str, Any] | None:
         detail = (await responder.get(f"/v1/cases/{case['id']}")).json()
         replies = [r for r in detail["replies"] if r["id"] == reply_id]
         return detail if replies and replies[0]["state"] == "published" else None
 
-    detail = await eventually(published, timeout_s=15, what="the reply shown as published")
+    detail = await eventually(published, timeout_s=20, what="the reply shown as published")
     assert detail["status"] == "pending_customer"
-    assert [r["url"] for r in detail["replies"]] == [outcome.url]
+    # The real publisher posted it once, in the thread, on the (fake) network.
+    [post] = [p for p in fake_networks.networks.posts("x") if p.text == body["text"]]
+    assert post.in_reply_to is not None
+    assert [r["url"] for r in detail["replies"]] == [post.url]
 
 
 async def test_every_route_checks_role_and_brand(api: Api, token: Callable[..., str]) -> None:

@@ -21,11 +21,12 @@ dropping of stray combining marks (Russian stress marks, Zalgo noise).
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias, get_args
+
+from smm_shared.text import normalise
 
 RuleKind = Literal["brand", "competitor", "topic"]
 
@@ -34,8 +35,6 @@ MAX_DEPTH = 100
 
 _WORD = re.compile(r"\w+")
 # Combining marks left over after NFKC (stress marks, Cyrillic titlo, Zalgo noise).
-_STRAY_MARKS = re.compile(r"[\u0300-\u036f\u0483-\u0489]")
-_FOLD = str.maketrans({"ё": "е"})
 # A handle: ``@`` not glued to a word (so e-mail addresses are not handles), a local part
 # with inner dots (Instagram ``acme.bank``) and an optional Mastodon ``@instance``.
 _HANDLE_BODY = r"\w+(?:\.\w+)*(?:@\w+(?:[.-]\w+)+)?"
@@ -51,12 +50,6 @@ class QueryError(ValueError):
         super().__init__(f"{reason} (at position {position})")
         self.position = position
         self.reason = reason
-
-
-def normalise(text: str) -> str:
-    """The form in which text and queries are compared."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return _STRAY_MARKS.sub("", folded).translate(_FOLD)
 
 
 class TextIndex:

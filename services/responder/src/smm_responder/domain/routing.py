@@ -17,7 +17,6 @@ which means "not known to be verified" (networks that report no badge show none)
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,6 +24,7 @@ from typing import Literal, TypedDict, TypeVar, get_args
 
 from smm_shared.events import Mention, MentionKind, Network
 from smm_shared.events.mentions import SentimentLabel
+from smm_shared.text import normalise
 
 #: At most this many rules per brand, the default included.
 MAX_RULES = 200
@@ -116,17 +116,6 @@ class Skill(StrEnum):
 # --- text ------------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
-_STRAY_MARKS = re.compile(r"[\u0300-\u036f\u0483-\u0489]")
-_FOLD = str.maketrans({"ё": "е"})
-
-
-# The same folding as ingest's keyword rules (smm_ingest.domain.keywords.normalise), so a
-# word ingest matched matches here too. Copied, not imported: services never import each
-# other; it belongs in smm_shared once a third service needs it.
-def normalise(text: str) -> str:
-    """Text as words are compared: NFKC, case-folded, Russian yo as ie, no stray combining marks."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return _STRAY_MARKS.sub("", folded).translate(_FOLD)
 
 
 def words_of(text: str) -> tuple[str, ...]:
