@@ -1,0 +1,345 @@
+"""Rollup buckets on the real MongoDB-protocol server: exactly once under replay, crash and races."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from smm_analytics.adapters.rollup_store import APPLIED, APPLYING, RollupStore
+from smm_analytics.domain.buckets import RangeTooLargeError
+from smm_analytics.domain.histograms import Histogram, bin_bounds, bin_of
+from smm_analytics.domain.rollups import BucketIncrement, increments_for
+from smm_shared.config import MongoSettings
+from smm_shared.events import (
+    Author,
+    CaseOpened,
+    CaseResolved,
+    Event,
+    Mention,
+    MentionKind,
+    MentionReceived,
+    Network,
+    PostPublished,
+    Sentiment,
+    SlaMet,
+)
+from smm_shared.mongo import Document, create_mongo_client, epoch_ms
+
+pytestmark = pytest.mark.integration
+
+BRAND = "acme"
+DAY_MS = 24 * 3600 * 1000
+START = datetime(2026, 11, 27, 21, tzinfo=UTC)
+NETWORKS = (Network.VK, Network.X, Network.TELEGRAM)
+LABELS = ("positive", "negative", "neutral", "mixed", "unknown")
+TEXTS = ("Loving the #NewPhone camera", "battery died again #fail", "support never answers")
+
+Totals = dict[str, dict[str, int]]
+
+
+def _at(rng: random.Random) -> datetime:
+    return START + timedelta(seconds=rng.randrange(0, 5 * 3600))
+
+
+def _history(seed: int = 11, mentions: int = 80, cases: int = 40) -> list[Event]:
+    rng = random.Random(seed)
+    events: list[Event] = []
+    for i in range(mentions):
+        network, label = rng.choice(NETWORKS), rng.choice(LABELS)
+        events.append(
+            MentionReceived(
+                brand_id=BRAND,
+                mention=Mention(
+                    mention_id=f"m{i}",
+                    network=network,
+                    kind=MentionKind.POST,
+                    native_id=f"n{i}",
+                    conversation_key=f"{network.value}:c{i}",
+                    author=Author(id=rng.choice(("u.1", "u$2")), followers=rng.choice((None, 10))),
+                    text=rng.choice(TEXTS),
+                    language=rng.choice(("en", None)),
+                    created_at=_at(rng),
+                    keywords=rng.choice(((), ("acme",), ("acme", "rival.co"))),
+                    sentiment=Sentiment(label=label, score=None if label == "unknown" else 0.5),
+                ),
+            )
+        )
+    for i in range(cases):
+        at, team = _at(rng), rng.choice(("billing", None))
+        events.append(
+            CaseOpened(
+                brand_id=BRAND,
+                occurred_at=at,
+                case_id=f"case{i}",
+                conversation_key=f"vk:c{i}",
+                network=rng.choice(NETWORKS),
+                mention_id=f"m{i}",
+            )
+        )
+        events.append(
+            SlaMet(
+                brand_id=BRAND,
+                occurred_at=at,
+                case_id=f"case{i}",
+                metric="first_response",
+                policy_id="p",
+                department=team,
+                elapsed_s=rng.uniform(0, 20_000),
+                within_target=rng.random() < 0.7,
+            )
+        )
+        events.append(
+            CaseResolved(
+                brand_id=BRAND,
+                occurred_at=at,
+                case_id=f"case{i}",
+                conversation_key=f"vk:c{i}",
+                actor="user:ann",
+                resolution_s=rng.uniform(0, 90_000),
+                department=team,
+            )
+        )
+    for i in range(10):
+        events.append(
+            PostPublished(
+                brand_id=BRAND,
+                occurred_at=_at(rng),
+                content_id=f"c{i}",
+                actor="system:publisher",
+                delivery_id=f"d{i}",
+                account_id="a",
+                network=rng.choice(NETWORKS),
+                attempts=1,
+                native_id=f"p{i}",
+            )
+        )
+    rng.shuffle(events)
+    return events
+
+
+def _expected(events: list[Event]) -> Totals:
+    """Counters per bucket, summed here without the store's (or sum_by_key's) help."""
+    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    for event in events:
+        for inc in increments_for(event):
+            counters = totals[inc.key]
+            for name, amount in inc.inc.items():
+                counters[name] = counters.get(name, 0) + amount
+    return {k: {f: n for f, n in c.items() if n} for k, c in totals.items()}
+
+
+async def _stored(store: RollupStore) -> Totals:
+    found: Totals = {}
+    async for doc in store.buckets.find({}):
+        counters = {str(k): int(v) for k, v in dict(doc["c"]).items() if v}
+        if counters:
+            found[str(doc["_id"])] = counters
+    return found
+
+
+def _store(client: AsyncMongoClient[Document], settings: MongoSettings) -> RollupStore:
+    db = client[settings.database]
+    return RollupStore(db.rollup_buckets, db.rollup_ledger)
+
+
+@pytest.fixture
+async def store(
+    mongo_client: AsyncMongoClient[Document], mongo_settings: MongoSettings
+) -> RollupStore:
+    made = _store(mongo_client, mongo_settings)
+    await made.ensure_indexes()
+    return made
+
+
+def _items(events: list[Event]) -> list[tuple[str, list[BucketIncrement]]]:
+    return [(e.event_id, increments_for(e)) for e in events]
+
+
+async def test_applied_once_equals_independent_sums_and_replays_change_nothing(
+    store: RollupStore,
+) -> None:
+    events = _history()
+    expected = _expected(events)
+    assert len(expected) > 50
+
+    counted = [await store.apply(event_id, incs) for event_id, incs in _items(events)]
+    assert all(counted)
+    assert await _stored(store) == expected
+
+    # The same events again, one by one: every apply says "seen".
+    again = [await store.apply(event_id, incs) for event_id, incs in _items(events)]
+    assert not any(again)
+    # A shuffled replay through apply_batch (with repeats inside a batch) mixed with apply.
+    replay = _items(events)
+    random.Random(3).shuffle(replay)
+    for start in range(0, len(replay), 25):
+        chunk = replay[start : start + 25]
+        assert await store.apply_batch([*chunk, chunk[0]]) == 0
+        assert not await store.apply(*chunk[-1])
+    assert await _stored(store) == expected
+    assert await store.ledger.count_documents({"state": APPLIED}) == len(events)
+
+
+async def test_batches_and_single_applies_mixed_count_each_event_once(store: RollupStore) -> None:
+    events = _history(seed=5)
+    items = _items(events)
+    half = len(items) // 2
+    assert await store.apply_batch(items[:half]) == half
+    # The second batch overlaps the first by ten events: only the new ones count.
+    assert await store.apply_batch(items[half - 10 :]) == len(items) - half
+    for item in items[::7]:
+        assert not await store.apply(*item)
+    assert await _stored(store) == _expected(events)
+
+
+async def test_a_batch_that_crashed_mid_write_is_completed_once_on_replay(
+    store: RollupStore,
+) -> None:
+    events = _history(seed=9, mentions=30, cases=10)
+    items = _items(events)
+    crashed = {event_id: incs for event_id, incs in items[:20]}
+    # Simulate a crash: the ledger claimed the batch, the bulk write reached only some
+    # buckets (each of them atomically, token and counts), nothing was marked applied.
+    token = "crashed-batch"
+    assert await store._claim(token, crashed) == list(crashed)
+    keys = sorted({i.key for incs in crashed.values() for i in incs})
+    reached = set(keys[::2])
+    partial = [i for incs in crashed.values() for i in incs if i.key in reached]
+    await store._write(token, [], partial)
+    assert await store.ledger.count_documents({"state": APPLYING}) == len(crashed)
+    partly = await _stored(store)
+    assert partly
+    assert partly != _expected(events[:20])
+
+    # The replay: one event of the crashed batch alone, then everything as a batch.
+    first_id, first_incs = items[3]
+    assert await store.apply(first_id, first_incs)  # completed the whole crashed batch
+    assert await store.ledger.count_documents({"state": APPLYING}) == 0
+    assert await _stored(store) == _expected(events[:20])
+    assert await store.apply_batch(items) == len(items) - 20
+    assert await _stored(store) == _expected(events)
+
+    # A stuck entry is also found by recover_pending (e.g. at start-up).
+    await store._claim("stuck", {"lonely": items[0][1]})
+    assert await store.recover_pending() == 1
+    assert await store.recover_pending() == 0
+    doubled = _expected(events)
+    for inc in items[0][1]:
+        for name, amount in inc.inc.items():
+            doubled[inc.key][name] += amount
+    assert await _stored(store) == doubled
+
+
+async def test_two_concurrent_appliers_of_overlapping_events_count_each_once(
+    store: RollupStore, mongo_settings: MongoSettings
+) -> None:
+    events = _history(seed=21)
+    items = _items(events)
+    other_client = create_mongo_client(mongo_settings)
+    try:
+        other = _store(other_client, mongo_settings)
+        left, right = items[: len(items) * 2 // 3], items[len(items) // 3 :]
+        random.Random(1).shuffle(right)
+
+        async def one_by_one(
+            target: RollupStore, chosen: list[tuple[str, list[BucketIncrement]]]
+        ) -> None:
+            for item in chosen:
+                await target.apply(*item)
+
+        async def batched(
+            target: RollupStore, chosen: list[tuple[str, list[BucketIncrement]]]
+        ) -> None:
+            for start in range(0, len(chosen), 15):
+                await target.apply_batch(chosen[start : start + 15])
+
+        await asyncio.gather(
+            one_by_one(store, left), batched(other, right), batched(store, right[::-1])
+        )
+    finally:
+        await other_client.close()
+    assert await _stored(store) == _expected(events)
+    assert await store.ledger.count_documents({"state": APPLYING}) == 0
+
+
+def _exact(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
+async def test_histograms_read_back_give_nearest_rank_percentiles(store: RollupStore) -> None:
+    events = _history(seed=13, mentions=0, cases=120)
+    assert await store.apply_batch(_items(events)) == len(events)
+    resolved = [e.resolution_s for e in events if isinstance(e, CaseResolved)]
+    first_ms = epoch_ms(START)
+    to_ms = epoch_ms(START + timedelta(hours=6))
+    by_slot = await store.read(BRAND, "case_resolution_time", "all", first_ms, to_ms)
+    assert len(by_slot) == 5
+    histogram = Histogram.merge_counts(by_slot.values())
+    assert histogram.count == len(resolved)
+    assert histogram.sum_ms == sum(round(s * 1000) for s in resolved)
+    for q in (0.5, 0.9, 0.95, 0.99):
+        exact = _exact(resolved, q)
+        estimate = histogram.percentile(q)
+        assert estimate is not None
+        low, high = bin_bounds(bin_of(exact))
+        assert low <= estimate <= high, (q, exact, estimate)
+
+    billing = [e.elapsed_s for e in events if isinstance(e, SlaMet) and e.department == "billing"]
+    team = await store.read(BRAND, "first_response_time", "team=billing", first_ms, to_ms)
+    merged = Histogram.merge_counts(team.values())
+    assert merged.count == len(billing)
+    median = merged.percentile(0.5)
+    assert median is not None
+    low, high = bin_bounds(bin_of(_exact(billing, 0.5)))
+    assert low <= median <= high
+
+
+async def test_read_returns_the_slot_range_of_one_series_only(store: RollupStore) -> None:
+    def post(brand: str, hour: int, network: Network = Network.VK) -> PostPublished:
+        return PostPublished(
+            brand_id=brand,
+            occurred_at=START + timedelta(hours=hour, minutes=5),
+            content_id="c",
+            actor="system:publisher",
+            delivery_id=f"d{brand}{hour}",
+            account_id="a",
+            network=network,
+            attempts=1,
+            native_id="p",
+        )
+
+    events: list[Event] = [post(BRAND, h) for h in range(6)]
+    events += [post(BRAND, 2), post(BRAND, 2, Network.X), post(BRAND + "2", 2), post("acm", 2)]
+    assert await store.apply_batch(_items(events)) == len(events)
+
+    from_ms = epoch_ms(START + timedelta(hours=1))
+    to_ms = epoch_ms(START + timedelta(hours=4))
+    got = await store.read(BRAND, "posts", "all", from_ms, to_ms)
+    assert got == {
+        "2026-11-27T22": {"published": 1},
+        "2026-11-27T23": {"published": 3},
+        "2026-11-28T00": {"published": 1},
+    }
+    assert list(got) == sorted(got)
+    vk = await store.read(BRAND, "posts", "network=vk", from_ms, to_ms)
+    assert vk["2026-11-27T23"] == {"published": 2}
+    assert await store.read(BRAND, "posts", "all", to_ms, to_ms) == {}
+    assert await store.read("nobody", "posts", "all", from_ms, to_ms) == {}
+    # A start inside an hour leaves that hour out (its slot starts before the range).
+    inside = await store.read(BRAND, "posts", "all", from_ms + 1, to_ms)
+    assert list(inside) == ["2026-11-27T23", "2026-11-28T00"]
+
+    # The read walks an index: no collection scan (nx-27017 reports SQLite's plan).
+    query = store.read_filter(BRAND, "posts", "all", from_ms, to_ms)
+    plan = str((await store.buckets.find(query).explain())["queryPlanner"]["winningPlan"])
+    assert "COLLSCAN" not in plan
+    assert "'SCAN " not in plan
+    with pytest.raises(RangeTooLargeError):
+        await store.read(BRAND, "posts", "all", from_ms, from_ms + 94 * DAY_MS)
