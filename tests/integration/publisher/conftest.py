@@ -9,7 +9,7 @@ the broker itself).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,35 +26,13 @@ from smm_publisher.services.content import PUBLISH_TIMER, ContentService
 from smm_publisher.services.delivery import DELIVERY_TIMER, DeliveryService
 from smm_shared.brand_store import BrandStore
 from smm_shared.config import MongoSettings
-from smm_shared.events import decode_event
-from smm_shared.messaging import OutgoingMessage
 from smm_shared.mongo import Document, OutboxRelay
 from smm_shared.secrets import SecretBox
 from smm_shared.simulator.networks.serve import FakeNetworkServer
+from smm_shared.testing.recorder import Sent
 from smm_shared.timers import FiredTimer, MongoTimerStore, TimerLoop
 
 BRAND = "acme"
-
-
-@dataclass
-class Sent:
-    """Messages the relay published, decoded."""
-
-    messages: list[OutgoingMessage] = field(default_factory=list)
-
-    async def __call__(self, message: OutgoingMessage) -> None:
-        self.messages.append(message)
-
-    def events(self, event_type: str | None = None, **match: Any) -> list[Any]:
-        out = []
-        for m in self.messages:
-            ce_type = dict(m.headers)["ce_type"]
-            if event_type is not None and ce_type != event_type:
-                continue
-            event = decode_event(ce_type, m.body)
-            if all(getattr(event, k, None) == v for k, v in match.items()):
-                out.append(event)
-        return out
 
 
 @dataclass

@@ -17,39 +17,18 @@ from smm_publisher.domain.contests import Certificate, Contest
 from smm_publisher.services.contests import ContestService
 from smm_shared.events import (
     Author,
-    Event,
     Mention,
     MentionKind,
     MentionReceived,
     Network,
-    decode_event,
     new_ulid,
 )
-from smm_shared.messaging import OutgoingMessage
 from smm_shared.mongo import OutboxRelay
 from smm_shared.secrets import SecretBox
+from smm_shared.testing.recorder import Sent
 from smm_shared.timers import ManualClock, MongoTimerStore, TimerLoop
 
 SOURCE = "urn:smm:publisher:test"
-
-
-@dataclass
-class Sent:
-    """Messages the relay published, decoded on demand."""
-
-    messages: list[OutgoingMessage] = field(default_factory=list)
-
-    async def __call__(self, message: OutgoingMessage) -> None:
-        self.messages.append(message)
-
-    def events(self, event_type: str | None = None) -> list[Any]:
-        """The events published, optionally of one ``ce_type``, in order."""
-        out: list[Event] = []
-        for m in self.messages:
-            ce_type = dict(m.headers)["ce_type"]
-            if event_type is None or ce_type == event_type:
-                out.append(decode_event(ce_type, m.body))
-        return out
 
 
 @dataclass

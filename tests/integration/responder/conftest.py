@@ -7,7 +7,7 @@ cover Kafka); timers run on the real timer store and loop.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,35 +26,11 @@ from smm_shared.events import (
     MentionReceived,
     Network,
     Sentiment,
-    decode_event,
     new_ulid,
 )
-from smm_shared.messaging import OutgoingMessage
 from smm_shared.mongo import Document, OutboxRelay
+from smm_shared.testing.recorder import Sent
 from smm_shared.timers import MongoTimerStore, TimerLoop
-
-
-@dataclass
-class Sent:
-    """Messages the relay published, decoded."""
-
-    messages: list[OutgoingMessage] = field(default_factory=list)
-
-    async def __call__(self, message: OutgoingMessage) -> None:
-        self.messages.append(message)
-
-    def events(self, event_type: str | None = None, case_id: str | None = None) -> list[Any]:
-        out = []
-        for m in self.messages:
-            headers = dict(m.headers)
-            ce_type = headers["ce_type"]
-            if event_type is not None and ce_type != event_type:
-                continue
-            event = decode_event(ce_type, m.body)
-            if case_id is not None and getattr(event, "case_id", None) != case_id:
-                continue
-            out.append(event)
-        return out
 
 
 @dataclass

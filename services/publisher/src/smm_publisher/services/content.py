@@ -47,7 +47,7 @@ from smm_shared.events import (
     ContentUnscheduled,
     Event,
 )
-from smm_shared.mongo import Document, epoch_ms, from_epoch_ms, new_id
+from smm_shared.mongo import Document, epoch_ms, new_id
 from smm_shared.timers import FiredTimer, TimerStore
 
 logger = logging.getLogger(__name__)
@@ -746,9 +746,3 @@ class ContentService:
             )
 
         await self._mutate(str(doc["brand_id"]), content_id, decide, first=doc)
-
-
-def published_at(doc: Document) -> datetime | None:
-    """When an item's scheduled time is, from its stored epoch ms."""
-    value = doc.get("publish_at_ms")
-    return from_epoch_ms(int(value)) if value is not None else None

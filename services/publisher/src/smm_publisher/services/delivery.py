@@ -30,7 +30,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
@@ -595,8 +595,3 @@ class DeliveryService:
         if not ok:
             return None
         return {**doc, **changes, "version": version + 1}
-
-
-def utcnow() -> datetime:
-    """The wall clock in UTC."""
-    return datetime.now(UTC)
