@@ -90,8 +90,10 @@ async def run(stack: Stack, mentions: int, concurrency: int) -> None:
         total = warm + mentions
 
         async def counted() -> int:
-            response = await analytics.get("/v1/metrics/mentions", params={"brand_id": "bench"})
-            return int(response.json()["total"])
+            response = await analytics.get(
+                "/v1/metrics/series", params={"brand_id": "bench", "metric": "mentions"}
+            )
+            return int(response.json()["totals"].get("count", 0))
 
         # The responder's output is read from smm.cases.v1, not by polling its API, so the
         # measurement does not compete with the consumer for the responder's event loop.

@@ -45,10 +45,10 @@ async def cases_of(api: Api, thread: str) -> list[dict[str, Any]]:
 
 async def mention_total(api: Api) -> int:
     response = await api("analytics").get(
-        "/v1/metrics/mentions", params={"brand_id": BRAND, "network": "x"}
+        "/v1/metrics/series", params={"brand_id": BRAND, "metric": "mentions", "network": "x"}
     )
     response.raise_for_status()
-    return int(response.json()["total"])
+    return int(response.json()["totals"].get("count", 0))
 
 
 async def test_a_mention_opens_a_case_and_is_counted_once(api: Api) -> None:

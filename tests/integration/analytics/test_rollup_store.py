@@ -10,11 +10,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pymongo import AsyncMongoClient
+from pymongo.errors import DuplicateKeyError
 
-from smm_analytics.adapters.rollup_store import APPLIED, APPLYING, RollupStore
+from smm_analytics.adapters.rollup_store import (
+    ABORTED,
+    APPLIED,
+    APPLYING,
+    RollupStore,
+    _guarded,
+)
+from smm_analytics.adapters.rollup_store import _stored as _stored_increment
 from smm_analytics.domain.buckets import RangeTooLargeError
 from smm_analytics.domain.histograms import Histogram, bin_bounds, bin_of
-from smm_analytics.domain.rollups import BucketIncrement, increments_for
+from smm_analytics.domain.rollups import BucketIncrement, increments_for, sum_by_key
 from smm_shared.config import MongoSettings
 from smm_shared.events import (
     Author,
@@ -183,7 +191,8 @@ async def test_applied_once_equals_independent_sums_and_replays_change_nothing(
         assert await store.apply_batch([*chunk, chunk[0]]) == 0
         assert not await store.apply(*chunk[-1])
     assert await _stored(store) == expected
-    assert await store.ledger.count_documents({"state": APPLIED}) == len(events)
+    assert await store.ledger.count_documents({}) == len(events)
+    assert await store.batches.count_documents({"state": {"$ne": APPLIED}}) == 0
 
 
 async def test_batches_and_single_applies_mixed_count_each_event_once(store: RollupStore) -> None:
@@ -203,16 +212,18 @@ async def test_a_batch_that_crashed_mid_write_is_completed_once_on_replay(
 ) -> None:
     events = _history(seed=9, mentions=30, cases=10)
     items = _items(events)
-    crashed = {event_id: incs for event_id, incs in items[:20]}
-    # Simulate a crash: the ledger claimed the batch, the bulk write reached only some
-    # buckets (each of them atomically, token and counts), nothing was marked applied.
+    crashed = dict(items[:20])
+    # Simulate a crash after the commit: the batch is stored, the bulk write reached only
+    # some buckets (each of them atomically, token and counts), nothing was marked applied.
     token = "crashed-batch"
-    assert await store._claim(token, crashed) == list(crashed)
-    keys = sorted({i.key for incs in crashed.values() for i in incs})
-    reached = set(keys[::2])
-    partial = [i for incs in crashed.values() for i in incs if i.key in reached]
-    await store._write(token, [], partial)
-    assert await store.ledger.count_documents({"state": APPLYING}) == len(crashed)
+    assert await store._claim(token, list(crashed)) == list(crashed)
+    summed = list(sum_by_key(i for incs in crashed.values() for i in incs).values())
+    await store.batches.insert_one(
+        {"_id": token, "state": APPLYING, "buckets": [_stored_increment(b) for b in summed]}
+    )
+    reached = summed[::2]
+    await store._create(store.buckets, reached, hourly=True)
+    await store.buckets.bulk_write(_guarded(token, reached), ordered=False)
     partly = await _stored(store)
     assert partly
     assert partly != _expected(events[:20])
@@ -220,20 +231,42 @@ async def test_a_batch_that_crashed_mid_write_is_completed_once_on_replay(
     # The replay: one event of the crashed batch alone, then everything as a batch.
     first_id, first_incs = items[3]
     assert await store.apply(first_id, first_incs)  # completed the whole crashed batch
-    assert await store.ledger.count_documents({"state": APPLYING}) == 0
+    assert await store.batches.count_documents({"state": APPLYING}) == 0
     assert await _stored(store) == _expected(events[:20])
     assert await store.apply_batch(items) == len(items) - 20
     assert await _stored(store) == _expected(events)
 
-    # A stuck entry is also found by recover_pending (e.g. at start-up).
-    await store._claim("stuck", {"lonely": items[0][1]})
+    # A committed batch nobody meets again is completed by recover_pending (start-up).
+    lonely = BucketIncrement(BRAND, "posts", "all", "2026-11-27T22", {"published": 1})
+    await store.batches.insert_one(
+        {"_id": "stuck", "state": APPLYING, "buckets": [_stored_increment(lonely)]}
+    )
     assert await store.recover_pending() == 1
     assert await store.recover_pending() == 0
     doubled = _expected(events)
-    for inc in items[0][1]:
-        for name, amount in inc.inc.items():
-            doubled[inc.key][name] += amount
+    doubled.setdefault(lonely.key, {})
+    doubled[lonely.key]["published"] = doubled[lonely.key].get("published", 0) + 1
     assert await _stored(store) == doubled
+
+
+async def test_claims_that_never_committed_are_aborted_and_claimed_again(
+    store: RollupStore,
+) -> None:
+    events = _history(seed=10, mentions=20, cases=5)
+    items = _items(events)
+    # A claimer died (or stalls) between its claims and its commit: nothing was written.
+    assert await store._claim("orphan", [e for e, _ in items[:10]]) == [e for e, _ in items[:10]]
+    assert await store.apply_batch(items) == len(items)  # the orphan's events count now
+    assert await _stored(store) == _expected(events)
+    orphan = await store.batches.find_one({"_id": "orphan"})
+    assert orphan is not None
+    assert orphan["state"] == ABORTED
+    # Were the claimer alive, its commit would now fail: it has written nothing and
+    # starts over, finding every event applied.
+    with pytest.raises(DuplicateKeyError):
+        await store.batches.insert_one({"_id": "orphan", "state": APPLYING})
+    assert await store.apply_batch(items) == 0
+    assert await _stored(store) == _expected(events)
 
 
 async def test_two_concurrent_appliers_of_overlapping_events_count_each_once(
@@ -265,7 +298,7 @@ async def test_two_concurrent_appliers_of_overlapping_events_count_each_once(
     finally:
         await other_client.close()
     assert await _stored(store) == _expected(events)
-    assert await store.ledger.count_documents({"state": APPLYING}) == 0
+    assert await store.batches.count_documents({"state": APPLYING}) == 0
 
 
 def _exact(values: list[float], q: float) -> float:
@@ -343,3 +376,191 @@ async def test_read_returns_the_slot_range_of_one_series_only(store: RollupStore
     assert "'SCAN " not in plan
     with pytest.raises(RangeTooLargeError):
         await store.read(BRAND, "posts", "all", from_ms, from_ms + 94 * DAY_MS)
+
+
+class _Now:
+    """A settable clock for the store (its 'today' decides which days can be rolled)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def _by_day(expected: Totals, metric: str, dimension: str) -> dict[str, dict[str, int]]:
+    """Independent day sums of one series from the per-hour-bucket expectation."""
+    prefix = f"{BRAND}|{metric}|{dimension}|"
+    days: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, counters in expected.items():
+        if key.startswith(prefix):
+            day = days[key[len(prefix) :][:10]]
+            for name, amount in counters.items():
+                day[name] = day.get(name, 0) + amount
+    return dict(days)
+
+
+SERIES = (("mentions", "all"), ("mentions", "network=vk"), ("backlog", "all"), ("terms", "all"))
+RANGE = (START - timedelta(days=2), START + timedelta(days=3))
+
+
+async def _day_reads(store: RollupStore) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
+    return {
+        (m, d): await store.read_series(BRAND, m, d, *RANGE, granularity="day") for m, d in SERIES
+    }
+
+
+def _day_expectation(events: list[Event]) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
+    expected = _expected(events)
+    return {(m, d): _by_day(expected, m, d) for m, d in SERIES}
+
+
+@pytest.fixture
+async def timed_store(
+    mongo_client: AsyncMongoClient[Document], mongo_settings: MongoSettings
+) -> tuple[RollupStore, _Now]:
+    now = _Now(START + timedelta(days=3))
+    db = mongo_client[mongo_settings.database]
+    made = RollupStore(db.rollup_buckets, db.rollup_ledger, db.rollup_days, now=now)
+    await made.ensure_indexes()
+    return made, now
+
+
+async def test_day_series_are_exact_before_and_after_the_roll_and_after_a_late_write(
+    timed_store: tuple[RollupStore, _Now],
+) -> None:
+    store, _ = timed_store
+    events = _history(seed=21)
+    await store.apply_batch(_items(events))
+    expected = _day_expectation(events)
+    assert len(expected[("mentions", "all")]) == 2  # the history spans two UTC days
+
+    assert await _day_reads(store) == expected  # every day dirty: summed from hours
+    assert await store.days.count_documents({"dirty": 1}) > 0
+    rolled = await store.roll_days()
+    assert rolled == await store.days.count_documents({})
+    assert await store.days.count_documents({"dirty": 1}) == 0
+    assert await _day_reads(store) == expected  # every day clean: from the rolled counters
+
+    late = _history(seed=22, mentions=5, cases=2)
+    await store.apply_batch(_items(late))
+    assert await store.days.count_documents({"dirty": 1}) > 0
+    assert await _day_reads(store) == _day_expectation(events + late)
+    await store.roll_days()
+    assert await _day_reads(store) == _day_expectation(events + late)
+    # Rolling again finds nothing to do and changes nothing.
+    assert await store.roll_days() == 0
+    assert await _day_reads(store) == _day_expectation(events + late)
+
+
+async def test_rolls_racing_writes_never_leave_a_stale_clean_day(
+    timed_store: tuple[RollupStore, _Now],
+) -> None:
+    store, _ = timed_store
+    events = _history(seed=31, mentions=120, cases=30)
+    items = _items(events)
+
+    async def write() -> None:
+        for start in range(0, len(items), 10):
+            await store.apply_batch(items[start : start + 10])
+
+    async def roll() -> None:
+        for _ in range(40):
+            await store.roll_days()
+            await asyncio.sleep(0)
+
+    await asyncio.gather(write(), roll(), roll())
+    assert await _day_reads(store) == _day_expectation(events)
+    await store.roll_days()
+    assert await store.days.count_documents({"dirty": 1}) == 0
+    assert await _day_reads(store) == _day_expectation(events)
+
+
+async def test_backfill_older_than_hour_retention_counts_in_its_day_and_sweep_keeps_days(
+    timed_store: tuple[RollupStore, _Now],
+) -> None:
+    store, now = timed_store
+    events = _history(seed=41)
+    await store.apply_batch(_items(events))
+    await store.roll_days()
+    expected = _day_expectation(events)
+
+    # 100 days later the hours are swept, the days stay, and the numbers with them.
+    now.at = START + timedelta(days=100)
+    hours_gone, days_gone = await store.sweep()
+    assert hours_gone > 0
+    assert days_gone == 0
+    assert await store.buckets.count_documents({}) == 0
+    assert await _day_reads(store) == expected
+
+    # A backfilled event from that old day: no hour bucket, counted once in the day.
+    old = _history(seed=42, mentions=3, cases=1)
+    assert await store.apply_batch(_items(old)) == len(old)
+    assert await store.apply_batch(_items(old)) == 0
+    assert await store.buckets.count_documents({}) == 0
+    assert await _day_reads(store) == _day_expectation(events + old)
+
+    # Three years on, the days go too.
+    now.at = START + timedelta(days=3 * 365 + 5)
+    _, days_gone = await store.sweep()
+    assert days_gone > 0
+    assert await store.days.count_documents({}) == 0
+
+
+async def test_applied_batches_drop_their_increments_and_entries_carry_a_time(
+    store: RollupStore,
+) -> None:
+    events = _history(seed=51, mentions=10, cases=2)
+    await store.apply_batch(_items(events))
+    entry = await store.ledger.find_one({"_id": events[0].event_id})
+    assert entry is not None
+    assert isinstance(entry["at"], datetime)
+    batch = await store.batches.find_one({"_id": entry["batch"]})
+    assert batch is not None
+    assert batch["state"] == APPLIED
+    assert "buckets" not in batch
+    assert isinstance(batch["at"], datetime)
+
+
+async def test_day_ranges_longer_than_day_retention_are_refused(store: RollupStore) -> None:
+    with pytest.raises(RangeTooLargeError):
+        await store.read_series(
+            BRAND, "mentions", "all", START - timedelta(days=2000), START, granularity="day"
+        )
+
+
+async def test_a_rolled_day_of_authors_keeps_its_top_labels_and_an_exact_total(
+    timed_store: tuple[RollupStore, _Now],
+) -> None:
+    store, _ = timed_store
+    rng = random.Random(61)
+    events: list[Event] = []
+    for i in range(400):
+        events.append(
+            MentionReceived(
+                brand_id=BRAND,
+                mention=Mention(
+                    mention_id=f"a{i}",
+                    network=Network.X,
+                    kind=MentionKind.POST,
+                    native_id=f"a{i}",
+                    conversation_key=f"x:a{i}",
+                    author=Author(id=f"author{i % 260}", followers=1 + i % 260),
+                    text="hello",
+                    created_at=START + timedelta(minutes=rng.randrange(120)),
+                    sentiment=Sentiment(label="neutral"),
+                ),
+            )
+        )
+    await store.apply_batch(_items(events))
+    assert await store.apply_batch(_items(events)) == 0
+    before = await store.read_series(BRAND, "authors", "all", *RANGE, granularity="day")
+    await store.roll_days()
+    after = await store.read_series(BRAND, "authors", "all", *RANGE, granularity="day")
+    (day,) = before
+    assert len(before[day]) == 260  # from the hours: every author
+    assert len(after[day]) == 202  # rolled: the 200 largest, the rest, the floor
+    assert sum(v for k, v in after[day].items() if k != "%_floor") == 400
+    kept = {k: v for k, v in after[day].items() if not k.startswith("%_")}
+    assert all(before[day][k] == v for k, v in kept.items())
+    assert min(kept.values()) >= after[day]["%_floor"]

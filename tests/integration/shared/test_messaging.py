@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -20,6 +21,7 @@ from smm_shared.messaging import (
     consumer_lag,
     create_broker,
     ensure_topics,
+    subscribe_event_batches,
     subscribe_events,
 )
 from smm_shared.testing import eventually
@@ -281,3 +283,72 @@ async def test_consumer_lag_counts_what_the_group_has_not_committed(
         1: 0,
         2: 0,
     }
+
+
+async def test_batches_store_good_events_dead_letter_bad_ones_and_isolate_a_failing_event(
+    kafka_settings: KafkaSettings, topic: TopicSpec
+) -> None:
+    group = f"g-{new_ulid().lower()}"
+    await ensure_topics(
+        kafka_settings, [topic, TopicSpec(f"smm.dlq.{group}", "k", "dlq", partitions=1)]
+    )
+    batches: list[list[str]] = []
+    stored: list[str] = []
+
+    async def fold(events: Sequence[tuple[MentionReceived, Delivery]]) -> None:
+        batches.append([e.event_id for e, _ in events])
+        if any(e.mention.text == "explode" for e, _ in events):
+            raise RuntimeError("fold bug")
+        stored.extend(e.event_id for e, _ in events)
+
+    good = [_mention_event(text=f"good {i}") for i in range(30)]
+    exploding = _mention_event(text="explode")
+    key = good[0].partition_key().encode()
+    producer = create_broker(kafka_settings, client_id="test-batch-producer")
+    await producer.connect()
+    try:
+        for i, event in enumerate(good):
+            if i == 10:
+                await producer.publish(
+                    b"{not json", topic.name, key=key, headers={"ce_type": "smm.mention.received"}
+                )
+                await producer.publish(
+                    exploding.to_json(),
+                    topic.name,
+                    key=key,
+                    headers={"ce_type": exploding.event_type},
+                )
+            await producer.publish(
+                event.to_json(), topic.name, key=key, headers={"ce_type": event.event_type}
+            )
+    finally:
+        await producer.stop()
+
+    broker = create_broker(kafka_settings, client_id="test-batch")
+    subscribe_event_batches(
+        broker,
+        topic=topic,
+        group_id=group,
+        event_types={MentionReceived},
+        handler=fold,  # type: ignore[arg-type]
+        settings=kafka_settings,
+        max_records=100,
+    )
+    await broker.start()
+    try:
+
+        async def all_stored() -> bool:
+            return len(stored) >= len(good)
+
+        await eventually(all_stored, timeout_s=20, what="every good event stored")
+        dead = await _read_all(kafka_settings.bootstrap_servers, f"smm.dlq.{group}", 2)
+    finally:
+        await broker.stop()
+
+    assert sorted(stored) == sorted(e.event_id for e in good)  # each good one once
+    assert max(len(b) for b in batches) > 1  # consumed in batches, not one by one
+    codes = sorted(dict(r.headers)["dlq_error_code"].decode() for r in dead)
+    assert codes == ["contract.invalid", "handler.failed"]
+    failed = next(r for r in dead if dict(r.headers)["dlq_error_code"] == b"handler.failed")
+    assert failed.value == exploding.to_json()
+    assert "fold bug" in dict(failed.headers)["dlq_error"].decode()

@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from smm_shared.config import MongoSettings
-from smm_shared.mongo import Document, IndexSpec, ensure_indexes
+from smm_shared.mongo import MAX_DOTTED_PATHS, Document, IndexSpec, chunked, ensure_indexes
 
 pytestmark = pytest.mark.integration
 
@@ -329,3 +329,23 @@ async def test_booleans_set_by_an_update_come_back_as_integers(db) -> None:  # t
     assert doc["sub"] == {"on": True}
     # Equality on the boolean still matches.
     assert await coll.count_documents({"on": True}) == 1
+
+
+async def test_many_dotted_increments_in_one_update_are_stored_flat(db) -> None:  # type: ignore[no-untyped-def]
+    """nx-27017 stores ``$inc``/``$min``/``$max`` of dotted paths as flat keys once one update
+    names 64 paths: ``chunked`` keeps updates at MAX_DOTTED_PATHS, which nests correctly."""
+    coll = db.wide
+    for doc_id in ("wide", "chunked"):
+        await coll.insert_one({"_id": doc_id, "c": {}})
+    fields = {f"c.f{i}": 1 for i in range(64)}
+    await coll.update_one({"_id": "wide"}, {"$inc": fields})
+    for part in chunked(fields):
+        assert len(part) <= MAX_DOTTED_PATHS
+        await coll.update_one({"_id": "chunked"}, {"$inc": part})
+    chunked_doc = await coll.find_one({"_id": "chunked"})
+    assert chunked_doc["c"] == {f"f{i}": 1 for i in range(64)}
+    wide = await coll.find_one({"_id": "wide"})
+    # The quirk itself (MongoDB nests them): if this starts failing, the server changed;
+    # update docs/mongo-subset.md.
+    assert wide["c"] == {}
+    assert wide["c.f0"] == 1

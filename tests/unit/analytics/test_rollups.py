@@ -404,3 +404,22 @@ def test_bucket_increment_key_and_batch_sum() -> None:
     summed = sum_by_key([one, two])
     assert summed[one.key].inc == {"published": 3, "failed": 1}
     assert one.inc == {"published": 1}  # inputs are not mutated
+
+
+def test_trim_map_keeps_the_largest_labels_and_an_exact_total() -> None:
+    from smm_analytics.domain.rollups import FLOOR_FIELD, REST_FIELD, trim_map
+
+    counters = {f"u{i:03d}": i for i in range(1, 301)}  # 1..300
+    trimmed = trim_map(counters, keep=200)
+    labels = {k: v for k, v in trimmed.items() if not k.startswith("%_")}
+    assert labels == {f"u{i:03d}": i for i in range(101, 301)}
+    assert trimmed[REST_FIELD] == sum(range(1, 101))
+    assert trimmed[FLOOR_FIELD] == 100
+    assert sum(labels.values()) + trimmed[REST_FIELD] == sum(counters.values())
+    # Trimming a trimmed map again keeps it, and accumulates rest and floor.
+    assert trim_map(trimmed, keep=200) == trimmed
+    again = trim_map(trimmed, keep=150)
+    assert again[REST_FIELD] == sum(range(1, 151))
+    assert again[FLOOR_FIELD] == 150
+    # Small maps are left alone (no reserved fields added).
+    assert trim_map({"a": 2, "b": 0}, keep=200) == {"a": 2}

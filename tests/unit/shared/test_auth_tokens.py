@@ -337,6 +337,12 @@ def test_permission_table() -> None:
         Role.CONTENT_MANAGER,
     }
     assert roles_with(Permission.USERS_MANAGE) == {Role.ADMIN}
+    assert roles_with(Permission.ALERTS_MANAGE) == {
+        Role.ADMIN,
+        Role.SMM_MANAGER,
+        Role.AGENT,
+        Role.ANALYST,
+    }
     viewer = Principal("v", frozenset({Role.VIEWER}), frozenset({"acme"}))
     assert viewer.can(Permission.ANALYTICS_READ)
     assert not viewer.can(Permission.MENTIONS_WRITE)

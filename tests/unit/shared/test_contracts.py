@@ -28,6 +28,13 @@ from smm_shared.contracts import (
     write_contracts,
 )
 from smm_shared.events import (
+    AlertAcknowledged,
+    AlertClosed,
+    AlertExplanation,
+    AlertKind,
+    AlertOpened,
+    AlertSeverity,
+    AlertUpdated,
     Attachment,
     Author,
     CaseAssigned,
@@ -78,6 +85,7 @@ from smm_shared.events import (
     SlaRebound,
     SlaResumed,
     SlaWarning,
+    TermCount,
     cloudevent_headers,
     decode_event,
     event_types,
@@ -372,6 +380,73 @@ SAMPLES.update(
                 winners=["x|fan005", "x|fan006", "x|fan003"],
                 drawn_at=T0 + timedelta(days=7, hours=1),
             )
+        ],
+    }
+)
+
+_ALERT = {
+    "brand_id": "acme",
+    "episode_id": "5f0c8a8e2b7d4c1e9a6b3d2f1e0c9b8a",
+    "kind": AlertKind.NEGATIVE_SPIKE,
+    "subject": "negative",
+    "opened_at": T0,
+}
+_FIGURES = {
+    "interval_start": T0 - timedelta(hours=1),
+    "interval_end": T0,
+    "observed": 40,
+    "expected": 2.0,
+    "ratio": 20.0,
+    "p_value": 1e-30,
+    "detections": 1,
+}
+_WHY = AlertExplanation(
+    top_terms=[TermCount(term="#outage", count=38), TermCount(term="refund", count=12)],
+    sample_mention_ids=["m-1", "m-2"],
+    networks=[Network.VK, Network.X],
+)
+_CRITICAL = {"severity": AlertSeverity.CRITICAL, "peak_severity": AlertSeverity.CRITICAL}
+
+SAMPLES.update(
+    {
+        AlertOpened: [
+            lambda: AlertOpened(**_ALERT, **_CRITICAL, **_FIGURES, explanation=_WHY),
+            lambda: AlertOpened(
+                **{**_ALERT, "kind": AlertKind.RISING_TERM, "subject": "#outage"},
+                severity=AlertSeverity.LOW,
+                peak_severity=AlertSeverity.LOW,
+                **{**_FIGURES, "p_value": None},
+            ),
+        ],
+        AlertUpdated: [
+            lambda: AlertUpdated(
+                **_ALERT,
+                severity=AlertSeverity.HIGH,
+                peak_severity=AlertSeverity.CRITICAL,
+                **{**_FIGURES, "detections": 2},
+                explanation=_WHY,
+                reasons=["severity_lowered", "volume"],
+            )
+        ],
+        AlertAcknowledged: [
+            lambda: AlertAcknowledged(
+                **_ALERT, **_CRITICAL, acknowledged_by="an-petr", acknowledged_at=T0
+            )
+        ],
+        AlertClosed: [
+            lambda: AlertClosed(
+                **_ALERT, **_CRITICAL, **_FIGURES, reason="quiet", closed_at=T0 + timedelta(hours=2)
+            ),
+            lambda: AlertClosed(
+                **_ALERT,
+                **_CRITICAL,
+                **_FIGURES,
+                explanation=_WHY,
+                reason="resolved",
+                closed_at=T0 + timedelta(minutes=20),
+                resolved_by="mgr-igor",
+                acknowledged_by="an-petr",
+            ),
         ],
     }
 )

@@ -1,8 +1,10 @@
 """Kafka plumbing: broker factory, topic creation, CloudEvents publishing, safe consumers.
 
-Every consumer built with :func:`subscribe_events` commits only after its handler returned
-(the effect is stored), dead-letters what cannot be processed with the cause and origin in
-headers, and keeps retrying (without committing) while the infrastructure is down.
+Every consumer built with :func:`subscribe_events` (one message at a time) or
+:func:`subscribe_event_batches` (up to ``max_records`` at a time, for write-time folding)
+commits only after its handler returned (the effect is stored), dead-letters what cannot
+be processed with the cause and origin in headers, and keeps retrying (without
+committing) while the infrastructure is down.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -203,7 +205,10 @@ async def _raw_body(message: StreamMessage[Any]) -> bytes:
 
 def _delivery(msg: KafkaMessage) -> Delivery:
     # Single-message subscribers only: the raw message is one ConsumerRecord, not a batch.
-    record = cast("ConsumerRecord[Any, Any]", msg.raw_message)
+    return _record_delivery(cast("ConsumerRecord[Any, Any]", msg.raw_message))
+
+
+def _record_delivery(record: ConsumerRecord[Any, Any]) -> Delivery:
     key = record.key.decode(errors="replace") if isinstance(record.key, bytes) else record.key
     headers = {
         k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v))
@@ -285,6 +290,143 @@ def subscribe_events(
         await _dispatch(body, delivery, handlers=handlers, dead=dead, settings=settings)
 
     return dead
+
+
+BatchHandler = Callable[[Sequence[tuple[Event, Delivery]]], Awaitable[None]]
+
+
+async def _raw_bodies(message: StreamMessage[Any]) -> list[bytes]:
+    """Batch decoder: the raw bytes of each record (validated against our contracts later)."""
+    return [bytes(body) for body in message.body]
+
+
+def subscribe_event_batches(
+    broker: KafkaBroker,
+    *,
+    topic: TopicSpec,
+    group_id: str,
+    event_types: Collection[type[Event]],
+    handler: BatchHandler,
+    settings: KafkaSettings,
+    max_records: int = 500,
+    batch_timeout_ms: int = 200,
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest",
+) -> DeadLetters:
+    """Consume ``topic`` in ``group_id`` in batches: ``handler`` gets the valid events of ``event_types``.
+
+    The batch is committed after ``handler`` returned. Messages that cannot be decoded go
+    to the dead-letter topic (after the handler stored the rest); events of other known
+    types are skipped. A handler that keeps failing on a batch is retried one event at a
+    time, so only the event that fails is dead-lettered; infrastructure errors are never
+    dead-lettered: the batch is rewound and redelivered.
+    """
+    dead = DeadLetters(broker, group_id)
+    wanted = frozenset(event_types)
+
+    @broker.subscriber(
+        topic.name,
+        group_id=group_id,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset=auto_offset_reset,
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        max_partition_fetch_bytes=settings.max_message_bytes + 64 * 1024,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        decoder=_raw_bodies,
+        title=f"{group_id}:{topic.name}",
+        description=f"Consumer group {group_id} on {topic.name} (batches)",
+    )
+    async def _consume(_: list[bytes], msg: KafkaMessage) -> None:
+        records = cast("tuple[ConsumerRecord[Any, Any], ...]", msg.raw_message)
+        events: list[tuple[Event, Delivery]] = []
+        rejected: list[tuple[bytes, Delivery, str, str]] = []
+        for record in records:
+            body, delivery = bytes(record.value or b""), _record_delivery(record)
+            decoded = _decode(body, delivery, settings)
+            if isinstance(decoded, tuple):
+                rejected.append((body, delivery, *decoded))
+            elif type(decoded) in wanted:
+                events.append((decoded, delivery))
+            else:
+                HANDLED.labels(group_id, delivery.topic, "skipped").inc()
+        failed = await _dispatch_batch(events, handler=handler, group=group_id, settings=settings)
+        rejected += [(_body(records, d), d, code, error) for d, code, error in failed]
+        for body, delivery, code, error in rejected:
+            await dead.send(body, delivery, code=code, error=error)
+
+    return dead
+
+
+def _body(records: Sequence[ConsumerRecord[Any, Any]], delivery: Delivery) -> bytes:
+    for record in records:
+        if (record.partition, record.offset) == (delivery.partition, delivery.offset):
+            return bytes(record.value or b"")
+    raise LookupError(f"no record at {delivery.partition}@{delivery.offset}")
+
+
+def _decode(body: bytes, delivery: Delivery, settings: KafkaSettings) -> Event | tuple[str, str]:
+    """The event in a message, or the dead-letter code and error why there is none."""
+    if len(body) > settings.max_message_bytes:
+        return "message.too_large", f"{len(body)} bytes"
+    ce_type = delivery.headers.get("ce_type")
+    if not ce_type:
+        return "envelope.missing_ce_type", "no ce_type header"
+    try:
+        return decode_event(ce_type, body)
+    except UnknownEventTypeError as exc:
+        return "envelope.unknown_type", str(exc)
+    except (ValidationError, ValueError) as exc:
+        return "contract.invalid", str(exc)
+
+
+async def _dispatch_batch(
+    events: Sequence[tuple[Event, Delivery]],
+    *,
+    handler: BatchHandler,
+    group: str,
+    settings: KafkaSettings,
+) -> list[tuple[Delivery, str, str]]:
+    """Run ``handler`` on the batch; the events that had to be given up, with code and error."""
+    if not events:
+        return []
+    attempt = 0
+    while True:
+        attempt += 1
+        started = time.perf_counter()
+        try:
+            await handler(events)
+        except INFRA_ERRORS:
+            for _, delivery in events:
+                HANDLED.labels(group, delivery.topic, "retry_infra").inc()
+            logger.warning("infrastructure error, will retry the batch", exc_info=True)
+            await asyncio.sleep(settings.retry_backoff_s * min(attempt, 10))
+            raise
+        except Exception as exc:
+            if len(events) == 1:
+                if attempt < settings.max_handler_attempts and not isinstance(exc, PermanentError):
+                    await asyncio.sleep(settings.retry_backoff_s * attempt)
+                    continue
+                logger.exception("handler gave up on an event after %s attempts", attempt)
+                code = "handler.rejected" if isinstance(exc, PermanentError) else "handler.failed"
+                return [(events[0][1], code, f"{type(exc).__name__}: {exc}")]
+            if attempt < settings.max_handler_attempts and not isinstance(exc, PermanentError):
+                await asyncio.sleep(settings.retry_backoff_s * attempt)
+                continue
+            logger.warning("batch of %s kept failing, one event at a time", len(events))
+            failed: list[tuple[Delivery, str, str]] = []
+            for one in events:
+                failed += await _dispatch_batch(
+                    [one], handler=handler, group=group, settings=settings
+                )
+            return failed
+        elapsed = time.perf_counter() - started
+        for event, delivery in events:
+            HANDLER_SECONDS.labels(group, event.event_type).observe(elapsed / len(events))
+            HANDLED.labels(group, delivery.topic, "ok").inc()
+        return []
 
 
 async def _dispatch(

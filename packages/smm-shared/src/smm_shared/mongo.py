@@ -96,6 +96,24 @@ async def ensure_indexes(collection: Collection, specs: Iterable[IndexSpec]) -> 
         await collection.create_index([(k, 1) for k in spec.keys], **options)
 
 
+#: The most dotted paths one update may carry. nx-27017 stores a ``$inc``, ``$min`` or
+#: ``$max`` of a dotted path as a flat top-level key ("c.x") once the update names 64 or
+#: more paths in all (compat test, docs/mongo-subset.md); MongoDB has no such limit.
+MAX_DOTTED_PATHS = 60
+
+
+def chunked(fields: Mapping[str, Any], size: int = MAX_DOTTED_PATHS) -> list[dict[str, Any]]:
+    """``fields`` in name order, cut into mappings of at most ``size`` entries.
+
+    The same fields always give the same chunks, so a recovery that re-runs chunked
+    updates under per-chunk guards repeats exactly the same steps.
+    """
+    if size < 1:
+        raise ValueError("chunks need room for at least one field")
+    ordered = sorted(fields.items())
+    return [dict(ordered[i : i + size]) for i in range(0, len(ordered), size)]
+
+
 # ---------------------------------------------------------------------------- outbox
 
 OUTBOX_FIELD = "outbox"

@@ -29,12 +29,14 @@ from smm_shared.config import BaseServiceSettings
 from smm_shared.events import ALL_TOPICS, Event, TopicSpec, dead_letter_topic
 from smm_shared.http import install_error_handlers
 from smm_shared.messaging import (
+    BatchHandler,
     EventHandler,
     EventPublisher,
     consumer_lag,
     create_broker,
     ensure_topics,
     kafka_reachable,
+    subscribe_event_batches,
     subscribe_events,
 )
 from smm_shared.mongo import Collection, Document, OutboxRelay, create_mongo_client, mongo_reachable
@@ -88,6 +90,27 @@ class Runtime:
             group_id=group_id,
             handlers=handlers,
             settings=self.settings.kafka,
+        )
+        self.subscriptions.append((group_id, topic.name))
+
+    def subscribe_batches(
+        self,
+        *,
+        topic: TopicSpec,
+        group_id: str,
+        event_types: Iterable[type[Event]],
+        handler: BatchHandler,
+        max_records: int = 500,
+    ) -> None:
+        """Consume ``topic`` in ``group_id`` in batches of up to ``max_records`` events."""
+        subscribe_event_batches(
+            self.broker,
+            topic=topic,
+            group_id=group_id,
+            event_types=frozenset(event_types),
+            handler=handler,
+            settings=self.settings.kafka,
+            max_records=max_records,
         )
         self.subscriptions.append((group_id, topic.name))
 

@@ -52,6 +52,8 @@ class Permission(StrEnum):
     CONTENT_WRITE = "content:write"
     CONTENT_APPROVE = "content:approve"
     ANALYTICS_READ = "analytics:read"
+    #: Acknowledge and resolve trend and crisis alerts.
+    ALERTS_MANAGE = "alerts:manage"
     #: Routing rules, SLA policies and calendars, connectors, alerts.
     SETTINGS_WRITE = "settings:write"
     USERS_MANAGE = "users:manage"
@@ -65,9 +67,9 @@ _READ: Final = frozenset(
 ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SMM_MANAGER: frozenset(Permission) - {Permission.USERS_MANAGE},
-    Role.AGENT: _READ | {Permission.MENTIONS_WRITE},
+    Role.AGENT: _READ | {Permission.MENTIONS_WRITE, Permission.ALERTS_MANAGE},
     Role.CONTENT_MANAGER: _READ | {Permission.CONTENT_WRITE},
-    Role.ANALYST: _READ,
+    Role.ANALYST: _READ | {Permission.ALERTS_MANAGE},
     Role.VIEWER: _READ,
 }
 

@@ -1,60 +1,89 @@
-"""Write-time rollup buckets applied exactly once per event (ledger + per-bucket batch markers).
+"""Write-time rollup buckets applied exactly once per event (ledger, batch commit, token guard).
 
 **Documents.** A bucket is ``{_id: "brand|metric|dimension|slot", brand_id, metric,
-dimension, slot, slot_ms, c: {<counter>: n}, ev: [<batch token>, ...]}``. A ledger entry is
-``{_id: event_id, state: "applying" | "applied", batch: <token>, incs: [...]}``.
+dimension, slot, slot_ms, c: {<counter>: n}, ev: [<batch token>, ...]}``. A ledger entry
+is ``{_id: event_id, batch: <token>, at}``; a batch is ``{_id: <token>, state: "applying"
+| "applied" | "aborted", at, buckets: [<summed increments>]}``.
 
-**Protocol** (one *batch* is one call of :meth:`RollupStore.apply` or
-:meth:`RollupStore.apply_batch`; a single event is a batch whose token is its event id):
+**Protocol** (one *batch* is one call of :meth:`RollupStore.apply_batch`):
 
-1. *Claim*: insert one ledger entry per new event (``state="applying"``, the batch token,
-   the event's increments). The unique ``_id`` makes exactly one caller the owner of an
-   event; events already in the ledger are left out of this batch.
-2. *Create* every touched bucket with ``c: {}`` and ``ev: []`` (insert, duplicate ignored):
-   nx-27017 stores a dotted ``$inc`` of an inserting upsert as a flat key.
-3. *Apply*: one ``bulk_write`` with one guarded update per bucket,
-   ``update_one({_id: key, ev: {$nin: [token]}}, {$inc: {"c.<f>": n}, $push: {ev: token}})``
-   carrying the batch's increments summed per bucket (:func:`sum_by_key`). Each update is a
-   single-document atomic step: the bucket either holds the token *and* the batch's counts
-   or neither.
-4. *Mark* the batch's ledger entries ``applied``.
+1. *Claim*: insert one small ledger entry per event not seen before, under a fresh batch
+   token. The unique ``_id`` makes exactly one caller the owner of an event.
+2. *Commit*: insert the batch document (``state="applying"``) holding the claimed events'
+   increments summed per bucket (:func:`sum_by_key`). This insert is the commit point: a
+   token without a batch document has written nothing.
+3. *Apply*: create the touched buckets (``c: {}``, ``ev: []``; nx-27017 stores a dotted
+   ``$inc`` of an inserting upsert as a flat key), then one ``bulk_write`` with one
+   guarded update per bucket, ``update_one({_id: key, ev: {$nin: [token]}}, {$inc:
+   {"c.<f>": n}, $push: {ev: token}})``. Each update is a single-document atomic step:
+   the bucket holds the token *and* the batch's counts, or neither.
+4. *Mark* the batch ``applied`` (its increments are dropped).
 
-**Crash windows, and why none of them double counts or loses a count** (events are
-redelivered until processed: consumers commit offsets after the store returns):
+**Meeting an event seen before** (a redelivery, a replay, a concurrent applier):
 
-* before 1: nothing was written; the redelivery claims the event normally;
-* between 1 and 4 (including in the middle of the bulk write): the ledger entries stay
-  ``applying``. Meeting such an entry (a redelivery, or a concurrent applier of the same
-  event) runs *recovery*: it loads every ledger entry of that batch token, sums them again
-  (the same sum: the claimed set of a token never changes) and re-runs steps 2-4 with the
-  same token. Buckets that already hold the token refuse the update, the others take it;
-  two recoveries racing each other are safe for the same reason;
-* during 4 (some entries of a batch marked, others not): recovery reloads the batch by
-  token whatever the state, so the marked ones are still part of the sum, and the token
-  guard keeps the buckets unchanged.
+* its batch is ``applied``: skipped;
+* its batch is ``applying`` (a crash during 3-4, or an applier still at work): the batch
+  is *recovered*, steps 3-4 re-run from the batch document with the same token. Buckets
+  that hold the token refuse the update, the others take it, so two recoveries racing
+  each other, or a recovery racing the original applier, add each count once;
+* it has no batch document (the claimer crashed between 1 and 2, or is between them
+  right now): the token is *aborted* by inserting its batch document as ``aborted``, and
+  its ledger entries are deleted, so the events can be claimed again. If the claimer was
+  alive, its own commit insert now fails on the duplicate ``_id``: it has written
+  nothing, and starts its batch over.
 
-An event whose ledger entry is ``applied`` is never written again. Remaining limits: an
-entry claimed by a process that dies is completed only when the event is seen again (a
-redelivery, a replay, or :meth:`RollupStore.recover_pending`); markers are never removed
-in the hot path (a removal racing a slow recovery could count twice), so ``ev`` grows by
-one short token per batch touching the bucket: batching keeps that small, and hour buckets
-are dropped after their retention anyway.
+Costs per batch of N events: one ledger ``find``, one ``insert_many`` of N ~60-byte
+entries, one batch insert, two bucket ``bulk_write``s, one day-marker ``bulk_write``, one
+update; independent of N beyond the ledger.
+
+**Days.** Every batch also marks the day bucket of each hour it touched *dirty*
+(``{_id: "brand|metric|dimension|2026-11-27", v: <writes>, dirty: 1, rv, c, cl}``, one
+``$inc`` of ``v`` per batch, written after the hour counters). :meth:`RollupStore.roll_days`
+sums the 24 hour buckets of each dirty *complete* day into its ``c``, guarded by the
+version it read (``rv < v``, so a slow roller never overwrites a newer roll), and clears
+``dirty`` only if no write came in meanwhile (``v`` unchanged). A day of a map metric
+(terms, authors...) keeps its largest labels only (``rollups.trim_map``: exact totals, a
+bound on what the long tail could add). A day read
+(:meth:`RollupStore.read_series` with ``granularity="day"``) uses ``c`` of clean days and
+sums the hours of dirty ones (today, late writes), so it is always exact. Hours older
+than ``HOUR_RETENTION`` are dropped by :meth:`RollupStore.sweep` after their day was
+rolled; an event for an hour that old (a late backfill) is added to its day bucket's
+``cl`` directly, with the same token guard. Ledger entries and batches expire after
+``ledger_retention`` (default 30 days, longer than any topic's retention, so a replay of
+anything still on the topics is recognised).
+
+**Remaining limits.** A batch left ``applying`` by a process that dies is completed when
+one of its events is seen again, or by :meth:`RollupStore.recover_pending` (at start-up).
+Markers are never removed from a bucket in the hot path (a removal racing a slow recovery
+could count twice), so ``ev`` grows by one short token per batch touching the bucket:
+batching keeps that small, and hour buckets are dropped after their retention anyway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from smm_analytics.domain.buckets import bucket_key, hours, slot_start
-from smm_analytics.domain.rollups import BucketIncrement, sum_by_key
+from smm_analytics.domain.buckets import RangeTooLargeError, bucket_key, hours, slot_start
+from smm_analytics.domain.rollups import (
+    DAY_FORMAT,
+    DAY_RETENTION,
+    HOUR_RETENTION,
+    MAP_METRICS,
+    BucketIncrement,
+    day_slot,
+    sum_by_key,
+    trim_map,
+)
 from smm_shared.mongo import (
     Collection,
     Document,
     IndexSpec,
+    chunked,
     ensure_indexes,
     epoch_ms,
     from_epoch_ms,
@@ -63,12 +92,23 @@ from smm_shared.mongo import (
 
 APPLYING = "applying"
 APPLIED = "applied"
-#: Ledger indexes: the batch token (recovery loads a whole batch) and the state.
-LEDGER_INDEXES = (IndexSpec(["batch"]), IndexSpec(["state"]))
+ABORTED = "aborted"
+#: Ledger entries and batches are kept this long: longer than the topics' retention (7 days).
+LEDGER_RETENTION = timedelta(days=30)
 #: Bucket reads walk the ``_id`` index (``$in`` of the range's keys, see ``read_filter``);
 #: ``slot_ms`` serves retention sweeps.
 BUCKET_INDEXES = (IndexSpec(["slot_ms"]),)
+#: Day buckets: ``dirty`` finds the days to roll, ``day_ms`` serves retention sweeps.
+DAY_INDEXES = (IndexSpec(["dirty"]), IndexSpec(["day_ms"]))
 _DUPLICATE_KEY = 11000
+_DAY = timedelta(days=1)
+#: How often a batch is started over after another process aborted its claims.
+_MAX_ABORTS = 5
+Granularity = Literal["hour", "day"]
+
+
+class BatchAbortedError(RuntimeError):
+    """Another process aborted this batch's claims again and again (retry the batch)."""
 
 
 def _stored(increment: BucketIncrement) -> Document:
@@ -95,70 +135,85 @@ def _only_duplicates(error: BulkWriteError) -> None:
         raise error
 
 
-class RollupStore:
-    """Hour buckets whose counters every event adds to exactly once, replay or crash."""
+def _day_start(day: str) -> datetime:
+    return datetime.strptime(day, DAY_FORMAT).replace(tzinfo=UTC)
 
-    def __init__(self, buckets: Collection, ledger: Collection) -> None:
+
+def _days(start: datetime, end: datetime) -> list[str]:
+    """Every UTC day from the one holding ``start`` to the last one starting before ``end``."""
+    if end - start > DAY_RETENTION:
+        raise RangeTooLargeError(f"at most {DAY_RETENTION.days} days per query")
+    at = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    found = []
+    while at < end:
+        found.append(at.strftime(DAY_FORMAT))
+        at += _DAY
+    return found
+
+
+def _day_key(increment: BucketIncrement) -> str:
+    return bucket_key(
+        increment.brand_id, increment.metric, increment.dimension, day_slot(increment.slot)
+    )
+
+
+def _counters(doc: Mapping[str, Any]) -> dict[str, int]:
+    return {str(k): int(v) for k, v in dict(doc.get("c") or {}).items()}
+
+
+def _add(total: dict[str, int], counters: Mapping[str, int]) -> None:
+    for name, amount in counters.items():
+        total[name] = total.get(name, 0) + amount
+
+
+class RollupStore:
+    """Hour and day buckets whose counters every event adds to exactly once, replay or crash."""
+
+    def __init__(
+        self,
+        buckets: Collection,
+        ledger: Collection,
+        days: Collection | None = None,
+        *,
+        batches: Collection | None = None,
+        ledger_retention: timedelta = LEDGER_RETENTION,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.buckets = buckets
         self.ledger = ledger
+        self.days = days if days is not None else buckets.database[f"{buckets.name}_day"]
+        self.batches = batches if batches is not None else ledger.database[f"{ledger.name}_batches"]
+        self.ledger_retention = ledger_retention
+        self._now = now
 
     async def ensure_indexes(self) -> None:
         """Create the indexes this store relies on (single-field ones only)."""
         await ensure_indexes(self.buckets, BUCKET_INDEXES)
-        await ensure_indexes(self.ledger, LEDGER_INDEXES)
+        await ensure_indexes(self.days, DAY_INDEXES)
+        expire = IndexSpec(["at"], expire_after_s=int(self.ledger_retention.total_seconds()))
+        await ensure_indexes(self.ledger, (IndexSpec(["batch"]), expire))
+        await ensure_indexes(self.batches, (IndexSpec(["state"]), expire))
 
     async def apply(self, event_id: str, increments: Sequence[BucketIncrement]) -> bool:
-        """Add one event's increments exactly once; False when the event was applied before.
+        """Add one event's increments exactly once; False when it was applied before.
 
-        An entry left ``applying`` by a crash (or by a concurrent applier) is completed
-        here, idempotently, and the call returns True.
+        An event whose batch was left ``applying`` is completed here (with its whole
+        batch) and the call returns True.
         """
-        entry: Document = {"_id": event_id, "state": APPLYING, "batch": event_id}
-        entry["incs"] = [_stored(i) for i in increments]
-        try:
-            await self.ledger.insert_one(entry)
-        except DuplicateKeyError:
-            found = await self.ledger.find_one({"_id": event_id}, {"state": 1, "batch": 1})
-            if found is None or found.get("state") == APPLIED:
-                return False
-            await self._recover(str(found["batch"]))
-            return True
-        await self._write(event_id, [event_id], increments)
-        return True
+        return bool(await self._apply([(event_id, increments)], count_recovered=True))
 
     async def apply_batch(self, items: Sequence[tuple[str, Sequence[BucketIncrement]]]) -> int:
         """Add the increments of many events, each exactly once; returns how many were new.
 
-        One ledger query drops the events seen before (those left ``applying`` are
-        recovered by their batch), the rest are claimed under a fresh batch token, summed
-        per bucket and written with one ``bulk_write`` guarded by that token (module doc).
+        Events seen before are skipped (their batch completed first if it was left
+        ``applying``, or aborted and the events claimed again if it never committed); the
+        rest are claimed, committed and applied as one batch (module doc).
         """
-        by_id: dict[str, Sequence[BucketIncrement]] = {}
-        for event_id, increments in items:
-            by_id.setdefault(event_id, increments)  # an id twice in a batch counts once
-        if not by_id:
-            return 0
-        seen = {
-            str(doc["_id"]): doc
-            async for doc in self.ledger.find(
-                {"_id": {"$in": list(by_id)}}, {"state": 1, "batch": 1}
-            )
-        }
-        stuck = {str(d["batch"]) for d in seen.values() if d.get("state") != APPLIED}
-        for token in sorted(stuck):
-            await self._recover(token)
-        token = new_id()
-        fresh = [event_id for event_id in by_id if event_id not in seen]
-        claimed = await self._claim(token, {event_id: by_id[event_id] for event_id in fresh})
-        if claimed:
-            await self._write(token, claimed, [i for e in claimed for i in by_id[e]])
-        return len(claimed)
+        return await self._apply(items, count_recovered=False)
 
     async def recover_pending(self) -> int:
         """Complete every batch left ``applying`` (e.g. at start-up); returns how many."""
-        tokens = {
-            str(d["batch"]) async for d in self.ledger.find({"state": APPLYING}, {"batch": 1})
-        }
+        tokens = [str(d["_id"]) async for d in self.batches.find({"state": APPLYING}, {"_id": 1})]
         for token in sorted(tokens):
             await self._recover(token)
         return len(tokens)
@@ -194,80 +249,355 @@ class RollupStore:
             found[str(doc["slot"])] = {str(k): int(v) for k, v in counters.items()}
         return dict(sorted(found.items()))
 
+    async def read_series(
+        self,
+        brand_id: str,
+        metric: str,
+        dimension: str,
+        start: datetime,
+        end: datetime,
+        granularity: Granularity,
+    ) -> dict[str, dict[str, int]]:
+        """Counters per slot (``2026-11-27T10`` or ``2026-11-27``) starting in [start, end).
+
+        ``start`` is floored to its hour or day. Only slots with data are present. Day
+        counters are exact at any moment: clean days come from their rolled bucket, dirty
+        ones (today, days with a late write not yet rolled) from their hours.
+        """
+        (found,) = await self.read_many(brand_id, [(metric, dimension)], start, end, granularity)
+        return found
+
+    async def read_many(
+        self,
+        brand_id: str,
+        series: Sequence[tuple[str, str]],
+        start: datetime,
+        end: datetime,
+        granularity: Granularity,
+    ) -> list[dict[str, dict[str, int]]]:
+        """:meth:`read_series` of several ``(metric, dimension)`` series at once, in order.
+
+        One query for all of them (two for days, when some are dirty): a dashboard panel
+        that needs ten series pays one round trip, not ten.
+        """
+        wanted = list(dict.fromkeys(series))
+        index = {one: i for i, one in enumerate(wanted)}
+        found: list[dict[str, dict[str, int]]] = [{} for _ in wanted]
+        if granularity == "hour":
+            first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            slots = list(hours(first, end))
+            keys = [bucket_key(brand_id, m, d, slot) for m, d in wanted for slot in slots]
+            lowest, highest = epoch_ms(first), epoch_ms(end)
+            projection = {"metric": 1, "dimension": 1, "slot": 1, "slot_ms": 1, "c": 1}
+            async for doc in self.buckets.find({"_id": {"$in": keys}}, projection):
+                if lowest <= int(doc.get("slot_ms", -1)) < highest:
+                    into = found[index[(str(doc["metric"]), str(doc["dimension"]))]]
+                    into[str(doc["slot"])] = _counters(doc)
+        else:
+            days = _days(start, end)
+            keys = [bucket_key(brand_id, m, d, day) for m, d in wanted for day in days]
+            dirty: list[str] = []
+            async for doc in self.days.find({"_id": {"$in": keys}}, {"ev": 0}):
+                into = found[index[(str(doc["metric"]), str(doc["dimension"]))]]
+                day = str(doc["slot"])
+                into[day] = {str(k): int(v) for k, v in dict(doc.get("cl") or {}).items()}
+                if int(doc.get("dirty", 0)):
+                    dirty.extend(f"{doc['_id']}T{hour:02d}" for hour in range(24))
+                else:
+                    _add(into[day], _counters(doc))
+            if dirty:
+                projection = {"metric": 1, "dimension": 1, "slot": 1, "c": 1}
+                async for doc in self.buckets.find({"_id": {"$in": dirty}}, projection):
+                    into = found[index[(str(doc["metric"]), str(doc["dimension"]))]]
+                    _add(into.setdefault(str(doc["slot"])[:10], {}), _counters(doc))
+        results = [{slot: c[slot] for slot in sorted(c) if c[slot]} for c in found]
+        return [results[index[one]] for one in series]
+
+    async def roll_days(self, *, limit: int = 500) -> int:
+        """Roll up to ``limit`` dirty complete days from their hours; returns how many.
+
+        Safe to run in every replica at once (see the module doc): the day's counters are
+        replaced only by a roll of a newer version, and ``dirty`` is cleared only when no
+        write came in after the hours were read.
+        """
+        today = epoch_ms(
+            self._now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        )
+        marked = [
+            doc
+            async for doc in self.days.find(
+                {"dirty": 1, "day_ms": {"$lt": today}},
+                {"brand_id": 1, "metric": 1, "dimension": 1, "slot": 1, "v": 1},
+            ).limit(limit)
+        ]
+        if not marked:
+            return 0
+        sums: dict[str, dict[str, int]] = {}
+        by_series: dict[tuple[str, str, str], list[str]] = {}
+        for doc in marked:
+            series = (str(doc["brand_id"]), str(doc["metric"]), str(doc["dimension"]))
+            by_series.setdefault(series, []).append(str(doc["slot"]))
+        for (brand_id, metric, dimension), days in by_series.items():
+            found: dict[str, dict[str, int]] = {day: {} for day in days}
+            await self._add_hours(brand_id, metric, dimension, days, found)
+            trimmed = metric in MAP_METRICS
+            for day, counters in found.items():
+                key = bucket_key(brand_id, metric, dimension, day)
+                sums[key] = trim_map(counters) if trimmed else counters
+        rolled = [
+            UpdateOne(
+                {"_id": doc["_id"], "rv": {"$lt": int(doc["v"])}},
+                {"$set": {"c": sums[str(doc["_id"])], "rv": int(doc["v"])}},
+            )
+            for doc in marked
+        ]
+        await self.days.bulk_write(rolled, ordered=False)
+        cleaned = [
+            UpdateOne({"_id": doc["_id"], "v": int(doc["v"])}, {"$set": {"dirty": 0}})
+            for doc in marked
+        ]
+        await self.days.bulk_write(cleaned, ordered=False)
+        return len(marked)
+
+    async def sweep(self) -> tuple[int, int]:
+        """Drop hours past ``HOUR_RETENTION`` whose days are rolled, and days past
+        ``DAY_RETENTION``; returns how many hour and day buckets went."""
+        now = self._now()
+        while await self.roll_days():
+            pass  # an hour is only dropped once its day holds it
+        hours_gone = await self.buckets.delete_many(
+            {"slot_ms": {"$lt": epoch_ms(now - HOUR_RETENTION)}}
+        )
+        days_gone = await self.days.delete_many({"day_ms": {"$lt": epoch_ms(now - DAY_RETENTION)}})
+        return hours_gone.deleted_count, days_gone.deleted_count
+
+    async def _add_hours(
+        self,
+        brand_id: str,
+        metric: str,
+        dimension: str,
+        days: Sequence[str],
+        into: dict[str, dict[str, int]],
+    ) -> None:
+        """Add the hour counters of each day in ``days`` to ``into[day]``."""
+        keys = [
+            bucket_key(brand_id, metric, dimension, f"{day}T{hour:02d}")
+            for day in days
+            for hour in range(24)
+        ]
+        async for doc in self.buckets.find({"_id": {"$in": keys}}, {"slot": 1, "c": 1}):
+            _add(into.setdefault(str(doc["slot"])[:10], {}), _counters(doc))
+
     # --- internals ---------------------------------------------------------------------
 
-    async def _claim(
-        self, token: str, events: Mapping[str, Sequence[BucketIncrement]]
-    ) -> list[str]:
+    async def _apply(
+        self, items: Sequence[tuple[str, Sequence[BucketIncrement]]], *, count_recovered: bool
+    ) -> int:
+        by_id: dict[str, Sequence[BucketIncrement]] = {}
+        for event_id, increments in items:
+            by_id.setdefault(event_id, increments)  # an id twice in a batch counts once
+        if not by_id:
+            return 0
+        for _ in range(_MAX_ABORTS):
+            seen = {
+                str(doc["_id"]): str(doc["batch"])
+                async for doc in self.ledger.find({"_id": {"$in": list(by_id)}}, {"batch": 1})
+            }
+            recovered, freed = await self._settle(set(seen.values()))
+            fresh = [e for e in by_id if e not in seen or seen[e] in freed]
+            done = sum(1 for e in by_id if seen.get(e) in recovered) if count_recovered else 0
+            if not fresh:
+                return done
+            token = new_id()
+            claimed = await self._claim(token, fresh)
+            if not claimed:
+                return done
+            summed = [
+                b
+                for b in sum_by_key(i for e in claimed for i in by_id[e]).values()
+                if any(b.inc.values())
+            ]
+            batch = {"_id": token, "state": APPLYING, "at": self._now()}
+            batch["buckets"] = [_stored(b) for b in summed]
+            try:
+                await self.batches.insert_one(batch)
+            except DuplicateKeyError:
+                continue  # aborted by another process before our commit: start over
+            await self._write(token, summed)
+            return done + len(claimed)
+        raise BatchAbortedError(f"batch aborted {_MAX_ABORTS} times by other appliers")
+
+    async def _settle(self, tokens: set[str]) -> tuple[set[str], set[str]]:
+        """Complete the ``applying`` batches among ``tokens`` and abort the uncommitted ones.
+
+        Returns the tokens recovered and the tokens whose events are free to claim again.
+        """
+        if not tokens:
+            return set(), set()
+        states = {
+            str(d["_id"]): str(d["state"])
+            async for d in self.batches.find({"_id": {"$in": sorted(tokens)}}, {"state": 1})
+        }
+        recovered: set[str] = set()
+        freed: set[str] = set()
+        for token in sorted(tokens):
+            state = states.get(token)
+            if state is None:
+                try:
+                    await self.batches.insert_one(
+                        {"_id": token, "state": ABORTED, "at": self._now()}
+                    )
+                    state = ABORTED
+                except DuplicateKeyError:  # its claimer committed meanwhile, or another abort
+                    found = await self.batches.find_one({"_id": token}, {"state": 1})
+                    state = str(found["state"]) if found is not None else ABORTED
+            if state == APPLYING:
+                await self._recover(token)
+                recovered.add(token)
+            elif state == ABORTED:
+                await self.ledger.delete_many({"batch": token})
+                freed.add(token)
+        return recovered, freed
+
+    async def _claim(self, token: str, event_ids: Sequence[str]) -> list[str]:
         """Insert ledger entries under ``token``; the ids whose insert won (ours to apply)."""
-        if not events:
-            return []
-        entries = [
-            {"_id": e, "state": APPLYING, "batch": token, "incs": [_stored(i) for i in incs]}
-            for e, incs in events.items()
-        ]
+        at = self._now()
+        entries = [{"_id": e, "batch": token, "at": at} for e in event_ids]
         try:
             await self.ledger.insert_many(entries, ordered=False)
         except BulkWriteError as error:
             _only_duplicates(error)
             # Someone else claimed some ids meanwhile: those are theirs. Read back which
             # entries carry our token rather than trusting the error's indexes.
-            mine = self.ledger.find({"_id": {"$in": list(events)}, "batch": token}, {"_id": 1})
+            mine = self.ledger.find({"_id": {"$in": list(event_ids)}, "batch": token}, {"_id": 1})
             ours = {str(doc["_id"]) async for doc in mine}
-            return [e for e in events if e in ours]
-        return list(events)
+            return [e for e in event_ids if e in ours]
+        return list(event_ids)
 
     async def _recover(self, token: str) -> None:
-        """Re-run a batch from its ledger entries; the token guard makes it idempotent."""
-        event_ids: list[str] = []
-        increments: list[BucketIncrement] = []
-        async for doc in self.ledger.find({"batch": token}):
-            event_ids.append(str(doc["_id"]))
-            increments.extend(_loaded(i) for i in doc.get("incs") or [])
-        if event_ids:
-            await self._write(token, event_ids, increments)
+        """Re-run steps 3-4 of a committed batch; the token guard makes it idempotent."""
+        batch = await self.batches.find_one({"_id": token})
+        if batch is None or batch.get("state") != APPLYING:
+            return
+        await self._write(token, [_loaded(b) for b in batch.get("buckets") or []])
 
-    async def _write(
-        self, token: str, event_ids: Sequence[str], increments: Iterable[BucketIncrement]
-    ) -> None:
-        """Steps 2-4 of the protocol for one batch token."""
-        summed = sum_by_key(increments)
-        buckets = [b for b in summed.values() if any(b.inc.values())]
-        if buckets:
-            await self._create(buckets)
-            await self.buckets.bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": b.key, "ev": {"$nin": [token]}},
-                        {
-                            "$inc": {f"c.{name}": n for name, n in b.inc.items() if n},
-                            "$push": {"ev": token},
-                        },
-                    )
-                    for b in buckets
-                ],
-                ordered=False,
+    async def _write(self, token: str, summed: Sequence[BucketIncrement]) -> None:
+        """Steps 3-4 of the protocol for one committed batch (plus the day markers)."""
+        oldest_hour = self._now() - HOUR_RETENTION + _DAY  # a day's margin before the sweep
+        recent = [b for b in summed if slot_start(b.slot) >= oldest_hour]
+        late = sum_by_key(
+            BucketIncrement(b.brand_id, b.metric, b.dimension, day_slot(b.slot), b.inc)
+            for b in summed
+            if slot_start(b.slot) < oldest_hour
+        )
+        if recent:
+            await self._create(self.buckets, recent, hourly=True)
+            await self.buckets.bulk_write(_guarded(token, recent), ordered=False)
+            await self._mark_dirty(recent)
+        if late:
+            # Their hours are (or will soon be) swept: count them in the day directly.
+            await self._create(self.days, list(late.values()), hourly=False)
+            await self.days.bulk_write(
+                _guarded(token, list(late.values()), field="cl"), ordered=False
             )
-        await self.ledger.update_many(
-            {"_id": {"$in": list(event_ids)}, "batch": token}, {"$set": {"state": APPLIED}}
+        await self.batches.update_one(
+            {"_id": token}, {"$set": {"state": APPLIED}, "$unset": {"buckets": ""}}
         )
 
-    async def _create(self, buckets: Sequence[BucketIncrement]) -> None:
-        """Insert the missing bucket documents with empty counters and markers."""
-        docs = [
-            {
-                "_id": b.key,
-                "brand_id": b.brand_id,
-                "metric": b.metric,
-                "dimension": b.dimension,
-                "slot": b.slot,
-                "slot_ms": epoch_ms(slot_start(b.slot)),
-                "c": {},
-                "ev": [],
-            }
-            for b in buckets
+    async def _mark_dirty(self, buckets: Sequence[BucketIncrement]) -> None:
+        """Bump the version of the day bucket of every hour bucket written, marking it dirty."""
+        days = {_day_key(b): b for b in buckets}
+        updates = [
+            UpdateOne(
+                {"_id": key},
+                {
+                    "$inc": {"v": 1},
+                    "$set": {"dirty": 1},
+                    "$setOnInsert": _day_doc(b, with_counters=False),
+                },
+                upsert=True,
+            )
+            for key, b in days.items()
         ]
         try:
-            await self.buckets.bulk_write([InsertOne(d) for d in docs], ordered=False)
+            await self.days.bulk_write(updates, ordered=False)
+        except BulkWriteError as error:
+            # Two writers upserting one new day: the loser's update is retried on the
+            # document the winner created (a duplicate key means it exists now).
+            _only_duplicates(error)
+            failed = {e["index"] for e in (error.details or {}).get("writeErrors", [])}
+            retry = [u for i, u in enumerate(updates) if i in failed]
+            await self.days.bulk_write(retry, ordered=False)
+
+    async def _create(
+        self, collection: Collection, buckets: Sequence[BucketIncrement], *, hourly: bool
+    ) -> None:
+        """Insert the missing bucket documents with empty counters and markers."""
+        docs = [_hour_doc(b) if hourly else _day_doc(b, with_counters=True) for b in buckets]
+        try:
+            await collection.bulk_write([InsertOne(d) for d in docs], ordered=False)
         except BulkWriteError as error:
             _only_duplicates(error)
+
+
+def _guarded(
+    token: str, buckets: Sequence[BucketIncrement], *, field: str = "c"
+) -> list[UpdateOne]:
+    """The ``$inc``s of each bucket, each refused by a bucket that already holds its token.
+
+    A bucket's counters go in chunks of at most ``MAX_DOTTED_PATHS`` fields (nx-27017
+    stores larger dotted ``$inc``s as flat keys), each chunk an atomic step with its own
+    marker (``token``, then ``token/1``, ``token/2``...); the chunks are the same on every
+    re-run of the batch (``chunked`` orders by name), so a recovery repeats them exactly.
+    """
+    found = []
+    for b in buckets:
+        for i, part in enumerate(chunked({name: n for name, n in b.inc.items() if n})):
+            marker = f"{token}/{i}" if i else token
+            found.append(
+                UpdateOne(
+                    {"_id": b.key, "ev": {"$nin": [marker]}},
+                    {
+                        "$inc": {f"{field}.{name}": n for name, n in part.items()},
+                        "$push": {"ev": marker},
+                    },
+                )
+            )
+    return found
+
+
+def _hour_doc(b: BucketIncrement) -> Document:
+    return {
+        "_id": b.key,
+        "brand_id": b.brand_id,
+        "metric": b.metric,
+        "dimension": b.dimension,
+        "slot": b.slot,
+        "slot_ms": epoch_ms(slot_start(b.slot)),
+        "c": {},
+        "ev": [],
+    }
+
+
+def _day_doc(b: BucketIncrement, *, with_counters: bool) -> Document:
+    """A new day bucket; ``b.slot`` may be an hour or a day (only its day is used).
+
+    ``c`` holds the roll of its hours, ``cl`` the late counts added directly; a read adds
+    them. ``with_counters`` gives the full document to insert; without, the fields a dirty
+    marker's upsert sets on insert (it sets ``v`` and ``dirty`` itself).
+    """
+    day = b.slot[:10]
+    doc: Document = {
+        "brand_id": b.brand_id,
+        "metric": b.metric,
+        "dimension": b.dimension,
+        "slot": day,
+        "day_ms": epoch_ms(_day_start(day)),
+        "rv": 0,
+        "c": {},
+        "cl": {},
+        "ev": [],
+    }
+    if with_counters:
+        doc.update({"_id": bucket_key(b.brand_id, b.metric, b.dimension, day), "v": 0, "dirty": 0})
+    return doc

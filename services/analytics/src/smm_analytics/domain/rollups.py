@@ -93,7 +93,9 @@ or pause) add nothing.
 
 **Day rollup**: :func:`day_slot` names the day of an hour slot and :func:`roll_up` sums the
 counters of its hours (histogram fields sum like any counter; a merged histogram is the sum
-of its parts). Retention: :data:`HOUR_RETENTION` and :data:`DAY_RETENTION`.
+of its parts). A rolled day of a map metric keeps its :data:`DAY_TOP_FIELDS` largest
+labels (:func:`trim_map`): totals stay exact through ``%_rest``, and ``%_floor`` bounds
+what any label left out could add. Retention: :data:`HOUR_RETENTION` and :data:`DAY_RETENTION`.
 """
 
 from __future__ import annotations
@@ -169,6 +171,17 @@ MAX_TERMS_PER_MENTION = 32
 #: it is the repository's job (it needs the bucket's current size). 5,000 fields of ~60
 #: bytes stay far below MongoDB's 16 MB document limit, also in a day document.
 MAX_FIELDS_PER_BUCKET = 5_000
+
+#: A rolled day bucket of a map metric keeps its this many largest fields; the rest is
+#: summed into :data:`REST_FIELD`, and the largest value left out is :data:`FLOOR_FIELD`.
+#: A month of authors is then ~6,000 fields to read instead of ~250,000 (see trim_map).
+DAY_TOP_FIELDS = 200
+#: The sum of the fields a rolled day left out (still part of every total).
+REST_FIELD = "%_rest"
+#: The largest value a rolled day left out: no label missing from the day had more.
+FLOOR_FIELD = "%_floor"
+#: Fields of a map bucket that are not labels (``escape_field`` never makes ``%_``).
+RESERVED_PREFIX = "%_"
 
 # --- retention and day slots ---------------------------------------------------------
 
@@ -416,3 +429,27 @@ def roll_up(hour_docs: Iterable[Mapping[str, int]]) -> dict[str, int]:
         for name, amount in counters.items():
             total[name] = total.get(name, 0) + amount
     return total
+
+
+def trim_map(counters: Mapping[str, int], keep: int = DAY_TOP_FIELDS) -> dict[str, int]:
+    """A map bucket's ``keep`` largest labels (ties by name), plus the rest and the floor.
+
+    Totals stay exact (``REST_FIELD`` carries what was left out); a label's value summed
+    over trimmed days is exact where the label was kept on every day it occurred, and
+    otherwise short by at most the sum of ``FLOOR_FIELD`` of the days it was left out.
+    Top lists are exact when the top values are larger than that bound.
+    """
+    labels = {k: v for k, v in counters.items() if v and not k.startswith(RESERVED_PREFIX)}
+    rest = counters.get(REST_FIELD, 0)
+    floor = counters.get(FLOOR_FIELD, 0)
+    if len(labels) <= keep:
+        kept = dict(labels)
+    else:
+        ranked = sorted(labels.items(), key=lambda item: (-item[1], item[0]))
+        kept = dict(ranked[:keep])
+        rest += sum(v for _, v in ranked[keep:])
+        floor = max(floor, ranked[keep][1])
+    if rest:
+        kept[REST_FIELD] = rest
+        kept[FLOOR_FIELD] = floor
+    return kept
