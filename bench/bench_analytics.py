@@ -407,8 +407,7 @@ async def bench(url: str, args: argparse.Namespace) -> bool:
             else:
                 await write_buckets(db, stream)
                 how = "written as buckets"
-            while await db.store.roll_days():
-                pass
+            await db.store.roll_days()
             buckets = await db.store.buckets.count_documents({})
             print(
                 f"history {label}: {size:,} mentions over 90 days {how} in "

@@ -104,13 +104,14 @@ def mention(rng: random.Random, i: int, at: datetime, brand: str = BRAND) -> Men
 def case_events(rng: random.Random, i: int, at: datetime) -> list[Event]:
     case, key = f"case{i}", f"vk:c{i}"
     team = rng.choice(("billing", None))
+    network = rng.choice(NETWORKS)
     found: list[Event] = [
         CaseOpened(
             brand_id=BRAND,
             occurred_at=at,
             case_id=case,
             conversation_key=key,
-            network=rng.choice(NETWORKS),
+            network=network,
             mention_id=f"m{i}",
         )
     ]
@@ -122,6 +123,7 @@ def case_events(rng: random.Random, i: int, at: datetime) -> list[Event]:
         "metric": "first_response",
         "policy_id": "p",
         "department": team,
+        "network": network,
     }
     if not within:
         found.append(SlaBreached(**sla, due_at=at, lateness_ms=1))
@@ -136,6 +138,7 @@ def case_events(rng: random.Random, i: int, at: datetime) -> list[Event]:
                 actor="user:ann",
                 resolution_s=rng.uniform(60, 50_000),
                 department=team,
+                network=network,
             )
         )
         if rng.random() < 0.3:
@@ -514,10 +517,21 @@ async def test_care_percentiles_rates_and_backlog_over_http(api: Api) -> None:
     assert team["opened"] is None
     assert team["filter"] == {"name": "team", "value": "billing"}
 
-    by_network = await api.get("care", {"brand_id": BRAND, "network": "x"})
-    assert by_network.status_code == 422
-    assert code(by_network) == "filter.not_stored"
-    assert "carry no network" in by_network.json()["error"]["message"]
+    by_network = await api.get(
+        "care", {"brand_id": BRAND, "network": "x", "from": CARE_START.isoformat()}
+    )
+    assert by_network.status_code == 200, by_network.text
+    on_x = [e for e in events if isinstance(e, SlaMet) and e.network == Network.X]
+    assert (
+        0
+        < by_network.json()["times"][0]["count"]
+        == len(on_x)
+        < len([e for e in events if isinstance(e, SlaMet)])
+    )
+    assert by_network.json()["resolved"] == sum(
+        isinstance(e, CaseResolved) and e.network == Network.X for e in events
+    )
+    assert by_network.json()["opened"] is None
 
 
 async def test_reputation_over_http_returns_the_score_and_its_components(api: Api) -> None:

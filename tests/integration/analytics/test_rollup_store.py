@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import random
 from collections import defaultdict
@@ -437,8 +438,7 @@ async def test_day_series_are_exact_before_and_after_the_roll_and_after_a_late_w
 
     assert await _day_reads(store) == expected  # every day dirty: summed from hours
     assert await store.days.count_documents({"dirty": 1}) > 0
-    rolled = await store.roll_days()
-    assert rolled == await store.days.count_documents({})
+    assert await store.roll_days() == await store.days.count_documents({})
     assert await store.days.count_documents({"dirty": 1}) == 0
     assert await _day_reads(store) == expected  # every day clean: from the rolled counters
 
@@ -564,3 +564,61 @@ async def test_a_rolled_day_of_authors_keeps_its_top_labels_and_an_exact_total(
     kept = {k: v for k, v in after[day].items() if not k.startswith("%_")}
     assert all(before[day][k] == v for k, v in kept.items())
     assert min(kept.values()) >= after[day]["%_floor"]
+
+
+def _mention_at(i: int, at: datetime) -> MentionReceived:
+    return MentionReceived(
+        brand_id=BRAND,
+        mention=Mention(
+            mention_id=f"t{i}",
+            network=Network.VK,
+            kind=MentionKind.POST,
+            native_id=f"t{i}",
+            conversation_key=f"vk:t{i}",
+            author=Author(id=f"a{i % 7}"),
+            text="card blocked",
+            created_at=at,
+            sentiment=Sentiment(label="negative"),
+        ),
+    )
+
+
+async def test_today_is_rolled_hour_by_hour_and_read_exactly_through_late_writes(
+    timed_store: tuple[RollupStore, _Now],
+) -> None:
+    store, now = timed_store
+    day = START.replace(hour=0)
+    now.at = day + timedelta(hours=10, minutes=30)  # 10:30: hours 0-9 closed, 10 open
+    events = [_mention_at(i, day + timedelta(hours=i % 11, minutes=5)) for i in range(110)]
+    await store.apply_batch(_items(events))
+
+    async def today() -> dict[str, int]:
+        found = await store.read_series(
+            BRAND, "mentions", "all", day, day + timedelta(days=1), granularity="day"
+        )
+        return found.get(day.strftime("%Y-%m-%d"), {})
+
+    assert (await today())["count"] == 110
+    assert await store.roll_days() > 0
+    doc = await store.days.find_one({"_id": f"{BRAND}|mentions|all|{day:%Y-%m-%d}"})
+    assert doc is not None
+    assert sorted(json.loads(doc["rj"])) == [f"h{h:02d}" for h in range(10)]  # closed hours
+    assert doc["dirty"] == 1  # hour 10 is still open
+    assert json.loads(doc["cj"])["count"] == 100
+    assert (await today())["count"] == 110  # the roll plus the open hour
+
+    # A late write to a rolled hour, and one to the open hour: still exact.
+    await store.apply_batch(_items([_mention_at(500, day + timedelta(hours=3, minutes=1))]))
+    await store.apply_batch(_items([_mention_at(501, day + timedelta(hours=10, minutes=9))]))
+    assert (await today())["count"] == 112
+    await store.roll_days()
+    assert (await today())["count"] == 112
+
+    # Once the day is over, its last roll takes every hour and leaves it clean.
+    now.at = day + timedelta(days=1, minutes=5)
+    await store.roll_days()
+    doc = await store.days.find_one({"_id": f"{BRAND}|mentions|all|{day:%Y-%m-%d}"})
+    assert doc is not None
+    assert doc["dirty"] == 0
+    assert json.loads(doc["cj"])["count"] == 112
+    assert (await today())["count"] == 112

@@ -173,6 +173,7 @@ async def test_reply_is_requested_once_meets_the_sla_and_waits_for_the_customer(
     met = world.sent.events("smm.sla.met", case_id)
     assert [e.metric for e in met] == ["first_response"]
     assert met[0].within_target
+    assert met[0].network is Network.X  # analytics breaks care down by network
     # The publisher reports; a replay of the report changes nothing.
     published = ReplyPublished(
         brand_id="acme",
@@ -319,6 +320,9 @@ async def test_handoff_routing_rebinds_the_sla_and_the_answer_comes_back(world: 
     case = await world.cases.get(case_id=case_id, brand_ok=anyone)
     assert case["replies"][rid]["text"] == "Hi Name u1, Refund issued today. Alice"
     assert case["status"] == "resolved"
+    await world.drain()
+    (resolved,) = world.sent.events("smm.case.resolved", case_id)
+    assert resolved.network is Network.X
 
 
 async def test_sla_warning_and_breach_fire_once_with_two_replicas_and_escalate(

@@ -286,7 +286,7 @@ async def test_consumer_lag_counts_what_the_group_has_not_committed(
 
 
 async def test_batches_store_good_events_dead_letter_bad_ones_and_isolate_a_failing_event(
-    kafka_settings: KafkaSettings, topic: TopicSpec
+    kafka_settings: KafkaSettings, topic: TopicSpec, span_exporter: InMemorySpanExporter
 ) -> None:
     group = f"g-{new_ulid().lower()}"
     await ensure_topics(
@@ -294,12 +294,15 @@ async def test_batches_store_good_events_dead_letter_bad_ones_and_isolate_a_fail
     )
     batches: list[list[str]] = []
     stored: list[str] = []
+    traces: dict[str, str] = {}
 
     async def fold(events: Sequence[tuple[MentionReceived, Delivery]]) -> None:
         batches.append([e.event_id for e, _ in events])
         if any(e.mention.text == "explode" for e, _ in events):
             raise RuntimeError("fold bug")
         stored.extend(e.event_id for e, _ in events)
+        for e, delivery in events:
+            traces[e.event_id] = delivery.headers["traceparent"].split("-")[1]
 
     good = [_mention_event(text=f"good {i}") for i in range(30)]
     exploding = _mention_event(text="explode")
@@ -352,3 +355,10 @@ async def test_batches_store_good_events_dead_letter_bad_ones_and_isolate_a_fail
     failed = next(r for r in dead if dict(r.headers)["dlq_error_code"] == b"handler.failed")
     assert failed.value == exploding.to_json()
     assert "fold bug" in dict(failed.headers)["dlq_error"].decode()
+    # Every folded event has a consumer span in the trace its producer started.
+    processed = {
+        f"{s.context.trace_id:032x}"
+        for s in span_exporter.get_finished_spans()
+        if s.name == f"{topic.name} process" and s.kind.name == "CONSUMER"
+    }
+    assert {traces[e.event_id] for e in good} <= processed

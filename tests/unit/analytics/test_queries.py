@@ -305,11 +305,11 @@ async def test_a_filter_reads_its_dimension_and_fields_come_in_the_order_asked()
         (SeriesMetric.REVIEWS, {"network": "x"}, "filter.not_stored", "no dimension"),
         (
             SeriesMetric.FIRST_RESPONSE_TIME,
-            {"network": "x"},
+            {"language": "en"},
             "filter.not_stored",
-            "carry no network",
+            "agent, network, team",
         ),
-        (SeriesMetric.SLA, {"network": "vk"}, "filter.not_stored", "carry no network"),
+        (SeriesMetric.SLA, {"sentiment": "negative"}, "filter.not_stored", "agent, network"),
         (SeriesMetric.MENTIONS, {"team": "billing"}, "filter.not_stored", "language, network"),
         (SeriesMetric.TERMS, {"sentiment": "positive"}, "filter.not_stored", "sentiment=negative"),
     ],
@@ -894,8 +894,7 @@ async def test_care_of_a_team_keeps_only_what_is_stored_per_team() -> None:
 @pytest.mark.parametrize(
     ("filters", "says"),
     [
-        ({"network": "x"}, "carry no network"),
-        ({"language": "en"}, "team and agent"),
+        ({"language": "en"}, "team, agent and network"),
         ({"team": "billing", "agent": "ann"}, "cannot be combined"),
     ],
 )

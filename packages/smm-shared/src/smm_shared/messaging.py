@@ -26,7 +26,8 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
-from opentelemetry.trace import TracerProvider
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer, TracerProvider
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
@@ -311,6 +312,7 @@ def subscribe_event_batches(
     max_records: int = 500,
     batch_timeout_ms: int = 200,
     auto_offset_reset: Literal["earliest", "latest"] = "earliest",
+    tracer_provider: TracerProvider | None = None,
 ) -> DeadLetters:
     """Consume ``topic`` in ``group_id`` in batches: ``handler`` gets the valid events of ``event_types``.
 
@@ -319,9 +321,14 @@ def subscribe_event_batches(
     types are skipped. A handler that keeps failing on a batch is retried one event at a
     time, so only the event that fails is dead-lettered; infrastructure errors are never
     dead-lettered: the batch is rewound and redelivered.
+
+    Each event gets a ``<topic> process`` consumer span in its producer's trace (from its
+    ``traceparent``), spanning the batch's handling: a batch consumer's own span starts a
+    trace of its own, and a mention's trace must still reach every service that used it.
     """
     dead = DeadLetters(broker, group_id)
     wanted = frozenset(event_types)
+    tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     @broker.subscriber(
         topic.name,
@@ -352,12 +359,42 @@ def subscribe_event_batches(
                 events.append((decoded, delivery))
             else:
                 HANDLED.labels(group_id, delivery.topic, "skipped").inc()
-        failed = await _dispatch_batch(events, handler=handler, group=group_id, settings=settings)
+        spans = [_process_span(tracer, group_id, delivery, len(events)) for _, delivery in events]
+        try:
+            failed = await _dispatch_batch(
+                events, handler=handler, group=group_id, settings=settings
+            )
+        except BaseException as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(StatusCode.ERROR, type(exc).__name__)
+            raise
+        finally:
+            for span in spans:
+                span.end()
         rejected += [(_body(records, d), d, code, error) for d, code, error in failed]
         for body, delivery, code, error in rejected:
             await dead.send(body, delivery, code=code, error=error)
 
     return dead
+
+
+def _process_span(tracer: Tracer, group: str, delivery: Delivery, size: int) -> Span:
+    """A consumer span for one event of a batch, in the trace its producer started."""
+    return tracer.start_span(
+        f"{delivery.topic} process",
+        context=propagate.extract(dict(delivery.headers)),
+        kind=SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": delivery.topic,
+            "messaging.consumer.group.name": group,
+            "messaging.destination.partition.id": str(delivery.partition),
+            "messaging.kafka.offset": delivery.offset,
+            "messaging.batch.message_count": size,
+        },
+    )
 
 
 def _body(records: Sequence[ConsumerRecord[Any, Any]], delivery: Delivery) -> bytes:

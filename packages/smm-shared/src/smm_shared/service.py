@@ -111,6 +111,7 @@ class Runtime:
             handler=handler,
             settings=self.settings.kafka,
             max_records=max_records,
+            tracer_provider=self.telemetry.tracer_provider,
         )
         self.subscriptions.append((group_id, topic.name))
 

@@ -169,6 +169,8 @@ class CaseResolved(CaseChange):
     resolution_s: float = Field(ge=0)
     assignee_id: str | None = Field(default=None, max_length=128)
     department: str | None = Field(default=None, max_length=64)
+    #: The case's network (absent in events from before it was carried).
+    network: Network | None = None
 
 
 @register

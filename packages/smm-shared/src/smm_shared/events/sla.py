@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from smm_shared.events.base import Event, register
+from smm_shared.events.mentions import Network
 from smm_shared.events.topics import SLA
 
 SlaMetricName = Literal[
@@ -31,6 +32,9 @@ class SlaEvent(Event):
     policy_id: str = Field(min_length=1, max_length=64)
     department: str | None = Field(default=None, max_length=64)
     assignee_id: str | None = Field(default=None, max_length=128)
+    #: The network the case's conversation is on (absent in events from before it was
+    #: carried); analytics breaks care metrics down by it.
+    network: Network | None = None
 
     def partition_key(self) -> str:
         """One case's SLA history stays in order."""

@@ -244,7 +244,7 @@ async def care(
     agent: AgentQuery = None,
     network: Annotated[
         Network | None,
-        Query(description="Not supported: SLA events carry no network (always 422)."),
+        Query(description="Care of one network's cases (times, SLA counts, resolved)."),
     ] = None,
     format: Format = "json",
 ) -> Response:
@@ -255,9 +255,8 @@ async def care(
     (wall-clock), each with count, mean, p50, p90, p95 merged from fixed-bin histograms
     (within 5 %). SLA met rate = met / (met + breached); resolution rate = resolved /
     (opened + reopened); review recovery rate = (improved + deleted) / all outcomes;
-    backlog at the end of each slot. With ``team`` or ``agent`` only the times, SLA
-    counts and resolved cases are per person; the brand-wide fields are null. Care is not
-    stored by network (SLA and case-resolution events carry none): ``network`` is a 422.
+    backlog at the end of each slot. With ``team``, ``agent`` or ``network`` only the
+    times, SLA counts and resolved cases are filtered; the brand-wide fields are null.
     """
     ensure_brand(principal, brand_id)
     filters: dict[FilterName, str | None] = {

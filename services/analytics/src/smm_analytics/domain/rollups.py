@@ -55,17 +55,18 @@ NUL become ``%`` plus two upper-case hex digits (``%25``, ``%2E``, ``%24``, ``%7
   ``failed``.
 * ``backlog`` (CaseOpened, CaseReopened, CaseResolved): ``all`` -> ``opened``, ``reopened``,
   ``resolved``; CaseOpened also ``network=<n>`` (``opened``), CaseResolved also
-  ``team=<department>`` and ``agent=<assignee>`` (``resolved``) when it names them. Backlog
+  ``team=<department>``, ``agent=<assignee>`` and ``network=<n>`` (``resolved``) when it
+  names them. Backlog
   at a time = cumulative (opened + reopened - resolved) on ``all``; resolution rate =
   resolved / (opened + reopened) over a range.
-* ``case_resolution_time`` (CaseResolved): ``all``, ``team=``, ``agent=`` -> histogram
+* ``case_resolution_time`` (CaseResolved): ``all``, ``team=``, ``agent=``, ``network=`` -> histogram
   fields (``bK``, ``n``, ``sum_ms`` of :mod:`~smm_analytics.domain.histograms`, scheme
   ``histograms.SCHEME``) of ``resolution_s``: wall-clock time from opening.
 * ``first_response_time``, ``next_response_time``, ``resolution_time``,
   ``assignment_time``, ``department_response_time`` (SlaMet of the SLA metric of the same
-  stem): ``all``, ``team=<department>``, ``agent=<assignee>`` -> histogram fields of
+  stem): ``all``, ``team=<department>``, ``agent=<assignee>``, ``network=<n>`` -> histogram fields of
   ``elapsed_s``: business time with pauses excluded, as SLAs measure it.
-* ``sla`` (SlaMet, SlaBreached): ``all``, ``team=``, ``agent=`` -> ``<sla metric>_met``
+* ``sla`` (SlaMet, SlaBreached): ``all``, ``team=``, ``agent=``, ``network=`` -> ``<sla metric>_met``
   (SlaMet within target), ``<sla metric>_late`` (SlaMet past target), ``<sla metric>_breached``
   (SlaBreached, fired once at the deadline). Met rate of a metric = met / (met + breached):
   a late SlaMet follows its breach, so counting ``late`` as a miss would count it twice.
@@ -81,12 +82,12 @@ upsert=True)``, treating ``DuplicateKeyError`` as "a snapshot as new or newer is
 The newest snapshot wins whatever the order of arrival, and a replay is a no-op.
 ``$set`` rather than ``$max`` per counter because counters fall (unlikes, deleted comments).
 
-**Skipped, for lack of fields in the contracts** (a change to a contract or a join in the
-service would be needed): network of SLA events and of CaseResolved (histograms and SLA
-counts by network); campaign of an engagement snapshot (engagement per campaign needs the
-join ContentCreated.campaign_id -> PostPublished.native_id -> snapshot); engagement rate
-(no follower count of our account; likes+comments+shares per view is computable from
-:class:`LatestEngagement` where views are reported); best time to post. MentionUpdated and
+The network of SLA events and of CaseResolved is carried since responder sets it; events
+from before that have no ``network=`` dimension.
+
+**Content metrics** (engagement per post and campaign, engagement rate, best time to post)
+are not bucket counters: ``adapters/content_store.py`` joins ContentCreated.campaign_id ->
+PostPublished.native_id -> the latest snapshot per post. MentionUpdated and
 MentionDeleted change no counter: volume and sentiment count mentions as they arrived.
 Other event types (content workflow, case notes, tags, assignments, SLA clocks that start
 or pause) add nothing.
@@ -115,6 +116,7 @@ from smm_shared.events import (
     EngagementObserved,
     Event,
     MentionReceived,
+    Network,
     PostFailed,
     PostPublished,
     ReplyFailed,
@@ -269,7 +271,7 @@ def increments_for(event: Event) -> list[BucketIncrement]:
         case SlaMet():
             return _sla_met(event)
         case SlaBreached():
-            people = _people(event.department, event.assignee_id)
+            people = _people(event.department, event.assignee_id, event.network)
             return _counts(event, SLA, {f"{event.metric}_breached": 1}, extra=people)
         case ReviewOutcome():
             return _counts(event, REVIEWS, {event.outcome: 1})
@@ -353,13 +355,15 @@ def _capped_terms(terms: set[str]) -> list[str]:
     return ordered[:MAX_TERMS_PER_MENTION]
 
 
-def _people(department: str | None, assignee_id: str | None) -> list[str]:
-    """The team and agent dimensions an event names."""
+def _people(department: str | None, assignee_id: str | None, network: Network | None) -> list[str]:
+    """The team, agent and network dimensions a care event names."""
     found = []
     if department:
         found.append(dimension("team", department))
     if assignee_id:
         found.append(dimension("agent", assignee_id))
+    if network is not None:
+        found.append(dimension("network", network.value))
     return found
 
 
@@ -378,7 +382,7 @@ def _counts(
 
 
 def _resolved(event: CaseResolved) -> list[BucketIncrement]:
-    people = _people(event.department, event.assignee_id)
+    people = _people(event.department, event.assignee_id, event.network)
     found = _counts(event, BACKLOG, {"resolved": 1}, extra=people)
     found += _counts(
         event, CASE_RESOLUTION_TIME, histograms.increments(event.resolution_s), extra=people
@@ -387,7 +391,7 @@ def _resolved(event: CaseResolved) -> list[BucketIncrement]:
 
 
 def _sla_met(event: SlaMet) -> list[BucketIncrement]:
-    people = _people(event.department, event.assignee_id)
+    people = _people(event.department, event.assignee_id, event.network)
     outcome = "met" if event.within_target else "late"
     found = _counts(event, SLA, {f"{event.metric}_{outcome}": 1}, extra=people)
     metric = SLA_TIME_METRICS[event.metric]

@@ -161,10 +161,7 @@ class RollupMaintenance:
         if sweep:
             await self._store.sweep()
             return 0
-        rolled = 0
-        while batch := await self._store.roll_days():
-            rolled += batch
-        return rolled
+        return await self._store.roll_days()
 
     async def _run(self) -> None:
         since_sweep = self._sweep_every_s  # sweep once soon after start

@@ -14,8 +14,9 @@ long), daily ones at most three years; longer raises
 
 **Filters.** Buckets are stored per *one* dimension (``network=x``, ``language=en``,
 ``team=billing``, ``agent=ann``, ``sentiment=negative``), so a query takes at most one
-filter, and only one its metric is stored by (:data:`STORED_BY`). SLA and case-resolution
-events carry no network: care metrics have no network dimension.
+filter, and only one its metric is stored by (:data:`STORED_BY`). Care metrics are
+stored by team, agent and network (the network from SLA and resolution events that carry
+it: responder sets it on every one it publishes).
 
 **Derived values** (``None`` when the denominator is 0):
 
@@ -166,8 +167,9 @@ class TopKind(StrEnum):
     TOPICS = "topics"
 
 
-#: Care metrics: stored by team and agent, never by network.
+#: Care metrics: stored by team, agent and network.
 _CARE_METRICS: Final = frozenset({rollups.SLA, *rollups.HISTOGRAM_METRICS})
+_CARE_FILTERS: Final = _PERSON | {"network"}
 #: The filters each metric is stored by (its bucket dimensions besides ``all``).
 STORED_BY: Final[Mapping[str, frozenset[str]]] = {
     rollups.MENTIONS: frozenset({"network", "language"}),
@@ -180,12 +182,8 @@ STORED_BY: Final[Mapping[str, frozenset[str]]] = {
     rollups.TOPICS: frozenset(),
     rollups.AUTHORS: frozenset(),
     rollups.AUTHOR_REACH: frozenset(),
-    **{metric: _PERSON for metric in _CARE_METRICS},
+    **{metric: _CARE_FILTERS for metric in _CARE_METRICS},
 }
-NO_NETWORK_REASON: Final = (
-    "SLA and case-resolution events carry no network, so care metrics "
-    "(response and resolution times, SLA counts) are not stored by network"
-)
 #: The duration histograms care reports, in the order of a case's life.
 _CARE_TIMES: Final = (*rollups.SLA_TIME_METRICS.values(), rollups.CASE_RESOLUTION_TIME)
 #: Top-N kinds and the map metric each ranks.
@@ -315,11 +313,8 @@ def _check_stored(metric: str, chosen: Filter | None) -> str:
         return rollups.ALL
     stored = STORED_BY[metric]
     if chosen.name not in stored:
-        if chosen.name == "network" and metric in _CARE_METRICS:
-            reason = NO_NETWORK_REASON
-        else:
-            dims = ", ".join(sorted(stored)) or "no dimension"
-            reason = f"'{metric}' is stored by {dims}, not by {chosen.name}"
+        dims = ", ".join(sorted(stored)) or "no dimension"
+        reason = f"'{metric}' is stored by {dims}, not by {chosen.name}"
         raise QueryError("filter.not_stored", reason)
     if chosen.name == "sentiment" and chosen.value != "negative":
         raise QueryError(
@@ -871,15 +866,15 @@ class QueryService:
     ) -> Care:
         """Response and resolution time distributions, SLA met rates, backlog, rates.
 
-        With a team or agent filter only what is stored per person comes back (times, SLA
-        counts, resolved cases); opened and reopened cases, backlog, reviews and replies
-        are brand-wide only and are null. Care metrics are never stored by network.
+        With a team, agent or network filter only what is stored that way comes back
+        (times, SLA counts, resolved cases); opened and reopened cases, backlog, reviews
+        and replies are brand-wide only and are null.
         """
         chosen = single_filter(filters or {})
-        if chosen is not None and chosen.name != "network" and chosen.name not in _PERSON:
+        if chosen is not None and chosen.name not in _CARE_FILTERS:
             raise QueryError(
                 "filter.not_stored",
-                f"care metrics are stored by team and agent, not by {chosen.name}",
+                f"care metrics are stored by team, agent and network, not by {chosen.name}",
             )
         dimension = _check_stored(rollups.SLA, chosen)
         window = self.window(start, end, granularity)

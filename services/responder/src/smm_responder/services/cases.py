@@ -789,6 +789,7 @@ class CaseService:
                 resolution_s=max(0, edit.now_ms - opened) / 1000,
                 assignee_id=edit.get("assignee_id"),
                 department=edit.get("department"),
+                network=edit.get("network"),
             )
         )
         config = await self._settings.config(edit.brand_id)

@@ -242,6 +242,7 @@ class SlaService:
             "policy_id": policy,
             "department": edit.get("department"),
             "assignee_id": edit.get("assignee_id"),
+            "network": edit.get("network"),
         }
         fired: list[Fired] = []
         arm = False
