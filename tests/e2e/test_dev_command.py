@@ -103,6 +103,21 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
         assert "publisher set up (12 new" in out
         assert f"http://127.0.0.1:{ports['networks']}/_fake/posts" in out
         assert "Simulator: signed VK, Facebook, Instagram and Telegram webhooks and an X" in out
+        # The console's first admin exists and can log in with the printed credentials.
+        password = (data_dir / "keys" / "console-admin").read_text().strip()
+        assert (
+            f"Console login (admin of every brand, starts in demo): admin@demo.local / {password}"
+            in out
+        )
+        with httpx.Client(base_url=f"http://127.0.0.1:{ports['console']}", timeout=10) as console:
+            login = console.post(
+                "/api/auth/login", json={"email": "admin@demo.local", "password": password}
+            )
+            assert login.status_code == 200, login.text
+            assert "httponly" in login.headers["set-cookie"].lower()
+            me = console.get("/api/auth/me")
+            assert me.status_code == 200, me.text
+            assert me.json()["brand"] == "demo"
         children = _children(proc.pid)
         assert len(children) >= 8  # broker, database, five services and the simulator
         # The simulator's signed webhooks fill the demo brand's mentions beyond the seed.

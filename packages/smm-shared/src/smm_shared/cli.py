@@ -19,7 +19,14 @@ from smm_shared.auth.cli import add_token_command, default_data_dir
 from smm_shared.localstack import ManagedProcess, StartupError
 from smm_shared.simulator.cli import add_simulate_command
 from smm_shared.simulator.networks.serve import FakeNetworkServer
-from smm_shared.stack import DEFAULT_PORTS, SERVICES, Stack, StackConfig
+from smm_shared.stack import (
+    DEFAULT_PORTS,
+    FIRST_ADMIN_EMAIL,
+    SERVICES,
+    Stack,
+    StackConfig,
+    ensure_admin_password,
+)
 
 
 def _ports_from_env() -> dict[str, int]:
@@ -138,6 +145,10 @@ def _print_banner(config: StackConfig, elapsed: float) -> None:
         f"  mongodb     127.0.0.1:{config.ports['mongo']} (nx-27017, data in {config.data_dir / 'mongo'})"
     )
     print(f"  logs        {config.log_dir}/")
+    print(
+        f"\nConsole login (admin of every brand, starts in demo): {FIRST_ADMIN_EMAIL}"
+        f" / {ensure_admin_password(config.keys_dir)}"
+    )
     print("\nAn API token (admin of the demo brand):")
     print("  .venv/bin/smm token --role admin --brand demo")
     print(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +47,20 @@ DEFAULT_PORTS: Mapping[str, int] = {
     #: The fake networks the demo brand's publishing accounts post to (``smm dev``).
     "networks": 8090,
 }
+
+
+#: The console's first admin in a local stack; its password is in ``<keys>/console-admin``.
+FIRST_ADMIN_EMAIL = "admin@demo.local"
+
+
+def ensure_admin_password(keys_dir: Path) -> str:
+    """The local first admin's password: generated once, kept (0600) with the dev keys."""
+    path = keys_dir / "console-admin"
+    if not path.is_file():
+        keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(18) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def ensure_secrets_key(keys_dir: Path) -> str:
@@ -154,6 +169,12 @@ class Stack:
             for other in ("ingest", "responder", "publisher", "analytics"):
                 if other in cfg.ports:
                     env[f"SMM_SERVICES__{other.upper()}"] = cfg.url(other)
+            # Plain HTTP on 127.0.0.1: the session cookie cannot be Secure here.
+            env["SMM_SESSION__COOKIE_SECURE"] = "false"
+            env["SMM_SESSION__SIGNING_KEY_DIR"] = str(cfg.keys_dir)
+            env["SMM_SESSION__FIRST_ADMIN_EMAIL"] = FIRST_ADMIN_EMAIL
+            env["SMM_SESSION__FIRST_ADMIN_PASSWORD"] = ensure_admin_password(cfg.keys_dir)
+            env["SMM_SESSION__FIRST_ADMIN_BRAND"] = "demo"
         env.update(cfg.env)
         env.update(cfg.service_env.get(service, {}))
         return env

@@ -8,8 +8,16 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from smm_console.adapters.sessions_repo import SessionRepository
+from smm_console.adapters.users_repo import UserRepository
+from smm_console.api.auth import router as auth_router
+from smm_console.api.auth import users_router
+from smm_console.api.deps import CookiePolicy
 from smm_console.api.status import router as status_router
+from smm_console.domain.users import SessionPolicy
+from smm_console.services.auth import AuthService
 from smm_console.settings import ConsoleSettings
+from smm_shared.auth import load_signing_key
 from smm_shared.service import new_service_app, open_runtime
 
 SERVICE = "console"
@@ -25,6 +33,28 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
             httpx.AsyncClient(timeout=2.0) as http,
         ):
             app.state.http = http
+            session = settings.session
+            auth = AuthService(
+                users=UserRepository(runtime.db["users"]),
+                sessions=SessionRepository(runtime.db["sessions"]),
+                issuer=settings.auth.issuer,
+                audience=settings.auth.audience,
+            )
+            await auth.ensure_indexes()
+            if session.first_admin_email and session.first_admin_password:
+                brands = ("*", session.first_admin_brand) if session.first_admin_brand else ("*",)
+                await auth.ensure_admin(
+                    session.first_admin_email,
+                    session.first_admin_password.get_secret_value(),
+                    brands=brands,
+                )
+            app.state.auth = auth
+            app.state.auth_cookies = CookiePolicy(
+                secure=session.cookie_secure, max_age_s=SessionPolicy().absolute_ms // 1000
+            )
+            app.state.signing_key = (
+                load_signing_key(session.signing_key_dir) if session.signing_key_dir else None
+            )
             async with runtime.serving(app):
                 yield
 
@@ -36,4 +66,6 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(status_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
     return app

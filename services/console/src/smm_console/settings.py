@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
 
 from smm_shared.config import BaseServiceSettings, HttpSettings
 
@@ -22,9 +24,26 @@ class ConsoleHttp(HttpSettings):
     port: int = Field(default=8000, ge=0, le=65535)
 
 
+class SessionSettings(BaseModel):
+    """Logins and sessions (``SMM_SESSION__*``)."""
+
+    #: Send the session cookies only over HTTPS. ``make run`` turns it off (plain HTTP on
+    #: 127.0.0.1); keep it on everywhere else.
+    cookie_secure: bool = True
+    #: Directory holding the platform's signing key (``signing.pem``): the console mints
+    #: the short-lived tokens the services verify. ``make run`` points it at .data/keys.
+    signing_key_dir: Path | None = None
+    #: The first admin, created at start-up when no user has this email (nothing when unset).
+    first_admin_email: str | None = None
+    first_admin_password: SecretStr | None = None
+    #: The brand the first admin starts in (besides all brands).
+    first_admin_brand: str | None = None
+
+
 class ConsoleSettings(BaseServiceSettings):
     """Settings of the console backend (``SMM_*`` variables)."""
 
     service_name: str = "smm-console"
     http: ConsoleHttp = ConsoleHttp()
     services: ServiceUrls = ServiceUrls()
+    session: SessionSettings = SessionSettings()
