@@ -118,6 +118,16 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
             me = console.get("/api/auth/me")
             assert me.status_code == 200, me.text
             assert me.json()["brand"] == "demo"
+            # The services' APIs through the console, as the admin in the demo brand.
+            series = console.get(
+                "/api/analytics/v1/metrics/series",
+                params={"metric": "mentions", "brand_id": "demo"},
+            )
+            assert series.status_code == 200, series.text
+            assert series.json()["brand_id"] == "demo"
+            assert console.get("/api/responder/v1/cases", params={"brand_id": "demo"}).json()[
+                "items"
+            ]
         children = _children(proc.pid)
         assert len(children) >= 8  # broker, database, five services and the simulator
         # The simulator's signed webhooks fill the demo brand's mentions beyond the seed.

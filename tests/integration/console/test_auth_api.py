@@ -80,6 +80,7 @@ class Env:
     hasher: CountingHasher
     clock: Clock
     browser: Browser
+    app: FastAPI
 
     async def user_doc(self, email: str) -> Document:
         doc = await self.db["users"].find_one({"email": email})
@@ -130,7 +131,7 @@ async def make_env(
             httpx.AsyncClient(transport=transport, base_url=f"{scheme}://console.test")
         )
 
-    return Env(db, service, hasher, clock, browser)
+    return Env(db, service, hasher, clock, browser, app)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from smm_console.adapters.users_repo import UserRepository
 from smm_console.api.auth import router as auth_router
 from smm_console.api.auth import users_router
 from smm_console.api.deps import CookiePolicy
+from smm_console.api.proxy import router as proxy_router
 from smm_console.api.status import router as status_router
 from smm_console.domain.users import SessionPolicy
 from smm_console.services.auth import AuthService
@@ -65,7 +66,9 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.service_urls = settings.services
     app.include_router(status_router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(proxy_router)  # last: /api/<service>/... after the console's own
     return app
