@@ -77,7 +77,7 @@ async def proxy(
         answer = await client.request(
             request.method,
             f"{base}/{path}",
-            params=request.query_params.multi_items(),
+            params=httpx.QueryParams(request.url.query),
             content=await request.body(),
             headers=headers,
             timeout=TIMEOUT_S,
