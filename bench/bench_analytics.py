@@ -48,9 +48,8 @@ import httpx
 from fastapi import FastAPI
 from pymongo import InsertOne
 
-from smm_analytics.adapters.rollup_store import RollupStore
+from smm_analytics.adapters.rollup_store import RollupStore, _hour_doc
 from smm_analytics.api.metrics import router as metrics_router
-from smm_analytics.domain.buckets import slot_start
 from smm_analytics.domain.rollups import BucketIncrement, increments_for, sum_by_key
 from smm_analytics.services.folding import FoldService
 from smm_analytics.services.queries import QueryService
@@ -71,7 +70,7 @@ from smm_shared.events import (
 )
 from smm_shared.http import install_error_handlers
 from smm_shared.localstack import free_port, mongo_url, start_mongo
-from smm_shared.mongo import create_mongo_client, epoch_ms, new_id
+from smm_shared.mongo import create_mongo_client, new_id
 
 NETWORKS = (Network.X, Network.VK, Network.TELEGRAM, Network.INSTAGRAM, Network.FACEBOOK)
 LABELS = ("positive", "negative", "neutral", "neutral", "mixed")
@@ -258,17 +257,9 @@ async def write_buckets(db: Database, batches: Iterator[list[Event]]) -> int:
     buckets = list(summed.values())
     for start in range(0, len(buckets), 2000):
         chunk = buckets[start : start + 2000]
+        # The documents the store creates, filled as a fold of these events leaves them.
         docs = [
-            {
-                "_id": b.key,
-                "brand_id": b.brand_id,
-                "metric": b.metric,
-                "dimension": b.dimension,
-                "slot": b.slot,
-                "slot_ms": epoch_ms(slot_start(b.slot)),
-                "c": {k: v for k, v in b.inc.items() if v},
-                "ev": [new_id()],
-            }
+            {**_hour_doc(b), "c": {k: v for k, v in b.inc.items() if v}, "ev": [new_id()]}
             for b in chunk
         ]
         await db.store.buckets.bulk_write([InsertOne(d) for d in docs], ordered=False)

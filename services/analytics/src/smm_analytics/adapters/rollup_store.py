@@ -100,7 +100,7 @@ APPLIED = "applied"
 ABORTED = "aborted"
 #: Ledger entries and batches are kept this long: longer than the topics' retention (7 days).
 LEDGER_RETENTION = timedelta(days=30)
-#: Bucket reads walk the ``_id`` index (``$in`` of the range's keys, see ``read_filter``);
+#: Bucket reads walk the ``_id`` index (``$in`` of the range's keys, see ``_read_hours``);
 #: ``slot_ms`` serves retention sweeps.
 BUCKET_INDEXES = (IndexSpec(["slot_ms"]),)
 #: Day buckets: ``dirty`` finds the days to roll, ``day_ms`` serves retention sweeps.
@@ -138,6 +138,14 @@ def _only_duplicates(error: BulkWriteError) -> None:
         e.get("code") != _DUPLICATE_KEY for e in details.get("writeErrors", [])
     ):
         raise error
+
+
+def _hours_filter(
+    brand_id: str, wanted: Sequence[tuple[str, str]], lowest: int, highest: int
+) -> Document:
+    """``_id $in`` the hour keys of each series from the hour holding ``lowest`` to ``highest``."""
+    slots = list(hours(from_epoch_ms(lowest), from_epoch_ms(highest)))
+    return {"_id": {"$in": [bucket_key(brand_id, m, d, slot) for m, d in wanted for slot in slots]}}
 
 
 def _day_start(day: str) -> datetime:
@@ -226,33 +234,19 @@ class RollupStore:
     def read_filter(
         self, brand_id: str, metric: str, dimension: str, from_slot_ms: int, to_slot_ms: int
     ) -> Document:
-        """The query :meth:`read` runs: ``_id $in`` the range's bucket keys.
-
-        On nx-27017 an ``_id`` *range* is a table scan (measured with ``explain``) while
-        ``_id`` equality and ``$in`` walk the ``_id`` index, so the range is spelled out as
-        its keys (at most ``buckets.MAX_RANGE``: 2,232 hours; longer raises
-        ``RangeTooLargeError``).
-        """
-        start, end = from_epoch_ms(from_slot_ms), from_epoch_ms(to_slot_ms)
-        keys = [bucket_key(brand_id, metric, dimension, slot) for slot in hours(start, end)]
-        return {"_id": {"$in": keys}}
+        """The query :meth:`read` runs (``_id $in`` the range's keys; see :meth:`_read_hours`)."""
+        return _hours_filter(brand_id, [(metric, dimension)], from_slot_ms, to_slot_ms)
 
     async def read(
         self, brand_id: str, metric: str, dimension: str, from_slot_ms: int, to_slot_ms: int
     ) -> dict[str, dict[str, int]]:
         """Counters per hour slot with ``from_slot_ms <= slot start < to_slot_ms``, by slot.
 
-        Only bucket documents are read, through the ``_id`` index (:meth:`read_filter`);
+        Only bucket documents are read, through the ``_id`` index (:meth:`_read_hours`);
         slots without a bucket are absent.
         """
-        query = self.read_filter(brand_id, metric, dimension, from_slot_ms, to_slot_ms)
-        found: dict[str, dict[str, int]] = {}
-        async for doc in self.buckets.find(query, {"slot": 1, "slot_ms": 1, "c": 1}):
-            if not from_slot_ms <= int(doc.get("slot_ms", -1)) < to_slot_ms:
-                continue  # the hour that holds a mid-hour start begins before it
-            counters = dict(doc.get("c") or {})
-            found[str(doc["slot"])] = {str(k): int(v) for k, v in counters.items()}
-        return dict(sorted(found.items()))
+        (found,) = await self._read_hours(brand_id, [(metric, dimension)], from_slot_ms, to_slot_ms)
+        return found
 
     async def read_series(
         self,
@@ -290,14 +284,7 @@ class RollupStore:
         found: list[dict[str, dict[str, int]]] = [{} for _ in wanted]
         if granularity == "hour":
             first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-            slots = list(hours(first, end))
-            keys = [bucket_key(brand_id, m, d, slot) for m, d in wanted for slot in slots]
-            lowest, highest = epoch_ms(first), epoch_ms(end)
-            projection = {"metric": 1, "dimension": 1, "slot": 1, "slot_ms": 1, "c": 1}
-            async for doc in self.buckets.find({"_id": {"$in": keys}}, projection):
-                if lowest <= int(doc.get("slot_ms", -1)) < highest:
-                    into = found[index[(str(doc["metric"]), str(doc["dimension"]))]]
-                    into[str(doc["slot"])] = _counters(doc)
+            found = await self._read_hours(brand_id, wanted, epoch_ms(first), epoch_ms(end))
         else:
             days = _days(start, end)
             keys = [bucket_key(brand_id, m, d, day) for m, d in wanted for day in days]
@@ -334,6 +321,27 @@ class RollupStore:
                     _add(into.setdefault(str(doc["slot"])[:10], {}), _counters(doc))
         results = [{slot: c[slot] for slot in sorted(c) if c[slot]} for c in found]
         return [results[index[one]] for one in series]
+
+    async def _read_hours(
+        self, brand_id: str, wanted: Sequence[tuple[str, str]], lowest: int, highest: int
+    ) -> list[dict[str, dict[str, int]]]:
+        """Hour counters of each series in ``wanted`` with ``lowest <= slot start < highest``.
+
+        One ``_id $in`` of the range's keys: on nx-27017 an ``_id`` *range* is a table scan
+        (measured with ``explain``) while ``$in`` walks the ``_id`` index (at most
+        ``buckets.MAX_RANGE``: 2,232 hours per series; longer raises ``RangeTooLargeError``).
+        """
+        index = {one: i for i, one in enumerate(wanted)}
+        found: list[dict[str, dict[str, int]]] = [{} for _ in wanted]
+        query = _hours_filter(brand_id, wanted, lowest, highest)
+        projection = {"metric": 1, "dimension": 1, "slot": 1, "slot_ms": 1, "c": 1}
+        async for doc in self.buckets.find(query, projection):
+            if (
+                lowest <= int(doc.get("slot_ms", -1)) < highest
+            ):  # a mid-hour start excludes its hour
+                into = found[index[(str(doc["metric"]), str(doc["dimension"]))]]
+                into[str(doc["slot"])] = _counters(doc)
+        return [dict(sorted(one.items())) for one in found]
 
     async def roll_days(self, *, chunk: int = 500) -> int:
         """Roll the closed hours of every dirty day into its counters; returns how many rolls.
