@@ -435,6 +435,20 @@ async def test_a_session_dies_after_thirty_idle_minutes_and_activity_keeps_it(en
     assert await env.db["sessions"].find_one({"_id": key}) is None
 
 
+async def test_a_check_without_touch_keeps_no_idle_session_alive(env: Env) -> None:
+    # What the live stream does at each heartbeat: an abandoned tab must still time out.
+    browser, _ = await admin_browser(env)
+    token = browser.cookies[SESSION_COOKIE]
+
+    for _ in range(29):
+        env.clock.advance(minutes=1)
+        assert await env.service.session(token, touch=False) is not None
+    env.clock.advance(minutes=1, seconds=1)
+
+    assert await env.service.session(token, touch=False) is None
+    assert (await browser.get("/api/auth/me")).status_code == 401
+
+
 async def test_a_busy_session_still_ends_after_twelve_hours(env: Env) -> None:
     browser, _ = await admin_browser(env)
     for _ in range(12 * 3 - 1):
@@ -643,6 +657,67 @@ async def test_a_password_change_of_ones_own_keeps_this_session_only(env: Env) -
     )
     assert self_disable.status_code == 409
     assert code(self_disable) == "users.self_lockout"
+
+
+async def test_any_user_changes_their_own_password_with_the_current_one(env: Env) -> None:
+    await add_user(env, "vera@example.com", [Role.AGENT], ["acme"])
+    here, there = await env.browser(), await env.browser()
+    csrf = await sign_in(here, "vera@example.com", PASSWORD)
+    await sign_in(there, "vera@example.com", PASSWORD)
+    new = {"current_password": PASSWORD, "new_password": "Fresh password 77"}
+
+    forged = await here.post("/api/auth/password", json=new)
+    wrong = await here.post(
+        "/api/auth/password",
+        json={**new, "current_password": "not it at all"},
+        headers={CSRF_HEADER: csrf},
+    )
+    weak = await here.post(
+        "/api/auth/password",
+        json={**new, "new_password": "short"},
+        headers={CSRF_HEADER: csrf},
+    )
+    changed = await here.post("/api/auth/password", json=new, headers={CSRF_HEADER: csrf})
+
+    assert forged.status_code == 403
+    assert code(forged) == "auth.csrf"
+    assert wrong.status_code == 403
+    assert code(wrong) == "auth.wrong_password"
+    assert weak.status_code == 422
+    assert changed.status_code == 204
+    assert (await here.get("/api/auth/me")).status_code == 200
+    assert (await there.get("/api/auth/me")).status_code == 401
+    again = await env.browser()
+    await sign_in(again, "vera@example.com", "Fresh password 77")
+    old = await again.post(
+        "/api/auth/login", json={"email": "vera@example.com", "password": PASSWORD}
+    )
+    assert old.status_code == 401
+
+
+async def test_wrong_current_passwords_lock_the_account_like_failed_logins(env: Env) -> None:
+    await add_user(env, "ivan@example.com", [Role.ANALYST], ["acme"])
+    here = await env.browser()
+    headers = {CSRF_HEADER: await sign_in(here, "ivan@example.com", PASSWORD)}
+    body = {"current_password": "guess", "new_password": "Another pass 123"}
+
+    answers = [
+        (await here.post("/api/auth/password", json=body, headers=headers)).status_code
+        for _ in range(6)
+    ]
+    right = await here.post(
+        "/api/auth/password", json={**body, "current_password": PASSWORD}, headers=headers
+    )
+
+    assert answers == [403] * 5 + [429]
+    assert right.status_code == 429
+    other = await env.browser()
+    refused = await other.post(
+        "/api/auth/login", json={"email": "ivan@example.com", "password": PASSWORD}
+    )
+    assert refused.status_code == 401
+    env.clock.advance(minutes=16)
+    await sign_in(other, "ivan@example.com", PASSWORD)
 
 
 async def test_disabling_a_user_ends_their_sessions_and_refuses_their_login(env: Env) -> None:

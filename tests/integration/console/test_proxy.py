@@ -58,6 +58,8 @@ def upstream() -> FastAPI:
             "roles": sorted(r.value for r in principal.roles),
             "brands": sorted(principal.brands),
             "cookies": dict(request.cookies),
+            "idempotency_key": request.headers.get("idempotency-key"),
+            "x_custom": request.headers.get("x-custom"),
         }
         return Response(json.dumps(body), media_type="application/json")
 
@@ -107,10 +109,18 @@ async def test_a_proxied_call_carries_the_user_and_only_the_current_brand(env: E
     posted = await browser.post(
         "/api/analytics/v1/alerts/a1/acknowledge",
         content=b'{"n":1}',
-        headers={**csrf, "content-type": "application/json"},
+        headers={
+            **csrf,
+            "content-type": "application/json",
+            "idempotency-key": "reply-0001",
+            "x-custom": "stays here",
+        },
     )
     assert posted.json()["method"] == "POST"
     assert posted.json()["body"] == '{"n":1}'
+    # A double-clicked reply stays one reply: its key goes through; other headers do not.
+    assert posted.json()["idempotency_key"] == "reply-0001"
+    assert posted.json()["x_custom"] is None
 
 
 async def test_writes_need_the_csrf_token_and_calls_need_a_session(env: Env) -> None:

@@ -8,15 +8,19 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from smm_console.adapters.live_feed import register_live_feed
 from smm_console.adapters.sessions_repo import SessionRepository
 from smm_console.adapters.users_repo import UserRepository
 from smm_console.api.auth import router as auth_router
 from smm_console.api.auth import users_router
 from smm_console.api.deps import CookiePolicy
+from smm_console.api.live import live_router
 from smm_console.api.proxy import router as proxy_router
 from smm_console.api.status import router as status_router
+from smm_console.api.web import router as web_router
 from smm_console.domain.users import SessionPolicy
 from smm_console.services.auth import AuthService
+from smm_console.services.live import LiveHub
 from smm_console.settings import ConsoleSettings
 from smm_shared.auth import load_signing_key
 from smm_shared.service import new_service_app, open_runtime
@@ -56,6 +60,11 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
             app.state.signing_key = (
                 load_signing_key(session.signing_key_dir) if session.signing_key_dir else None
             )
+            # Every replica reads the live topics itself; registered before the broker starts.
+            live = settings.live
+            hub = LiveHub(buffer_size=live.buffer_size, queue_size=live.queue_size)
+            register_live_feed(runtime.broker, hub, settings=settings.kafka)
+            app.state.live_hub = hub
             async with runtime.serving(app):
                 yield
 
@@ -70,5 +79,7 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     app.include_router(status_router)
     app.include_router(auth_router)
     app.include_router(users_router)
-    app.include_router(proxy_router)  # last: /api/<service>/... after the console's own
+    app.include_router(live_router(heartbeat_s=settings.live.heartbeat_s))
+    app.include_router(proxy_router)  # /api/<service>/... after the console's own
+    app.include_router(web_router)  # last of all: the app's index answers every other path
     return app

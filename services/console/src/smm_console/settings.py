@@ -40,6 +40,21 @@ class SessionSettings(BaseModel):
     first_admin_brand: str | None = None
 
 
+#: Where ``make web`` builds the single-page app (services/console/web/dist).
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+class LiveSettings(BaseModel):
+    """The live stream of ``GET /api/live`` (``SMM_LIVE__*``)."""
+
+    #: Recent events kept in memory for clients resuming with ``Last-Event-ID``.
+    buffer_size: int = Field(default=2000, ge=1, le=100_000)
+    #: Events waiting for one slow client; past it the client gets ``event: reset``.
+    queue_size: int = Field(default=500, ge=1, le=100_000)
+    #: Seconds between keep-alive comments; the session is checked again at each one.
+    heartbeat_s: float = Field(default=15.0, gt=0, le=15)
+
+
 class ConsoleSettings(BaseServiceSettings):
     """Settings of the console backend (``SMM_*`` variables)."""
 
@@ -47,3 +62,6 @@ class ConsoleSettings(BaseServiceSettings):
     http: ConsoleHttp = ConsoleHttp()
     services: ServiceUrls = ServiceUrls()
     session: SessionSettings = SessionSettings()
+    live: LiveSettings = LiveSettings()
+    #: The built single-page app the console serves at / (``SMM_WEB_DIR``).
+    web_dir: Path = WEB_DIST

@@ -59,6 +59,13 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class OwnPasswordIn(_In):
+    """The signed-in user's current password and the new one."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: Password
+
+
 class LoginIn(_In):
     """Credentials."""
 
@@ -241,6 +248,17 @@ async def switch_brand(
     with user_errors():
         switched = await service.switch_brand(request.cookies[SESSION_COOKIE], body.brand_id)
     return MeOut.of(switched)
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_own_password(body: OwnPasswordIn, user: CurrentSession, service: Auth) -> Response:
+    """Change your own password: 403 auth.wrong_password, 422 users.weak_password.
+
+    This session stays signed in; every other session of the user ends.
+    """
+    with user_errors():
+        await service.change_own_password(user, body.current_password, body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @users_router.get("")

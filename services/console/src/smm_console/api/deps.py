@@ -33,6 +33,7 @@ from smm_console.domain.users import (
     UserNotFoundError,
     VersionConflictError,
     WeakPasswordError,
+    WrongPasswordError,
 )
 from smm_console.services.auth import AuthService
 from smm_shared.auth.tokens import Permission
@@ -45,6 +46,7 @@ UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _STATUS: Final[dict[type[UserError], int]] = {
     InvalidCredentialsError: 401,
+    WrongPasswordError: 403,
     SessionRequiredError: 401,
     BrandNotAllowedError: 403,
     ForbiddenGrantError: 403,

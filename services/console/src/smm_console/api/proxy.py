@@ -25,7 +25,8 @@ router = APIRouter(prefix="/api", tags=["proxy"])
 #: Services reachable through the proxy (their URLs are ``settings.services``).
 SERVICES: Final = ("ingest", "responder", "publisher", "analytics")
 #: Request headers passed on; everything else (cookies, Authorization...) stays here.
-_FORWARDED_REQUEST: Final = ("content-type", "accept", "if-none-match")
+#: ``Idempotency-Key`` makes a double-clicked reply one reply (the responder requires it).
+_FORWARDED_REQUEST: Final = ("content-type", "accept", "if-none-match", "idempotency-key")
 #: Answer headers passed back.
 _FORWARDED_ANSWER: Final = (
     "content-type",

@@ -26,9 +26,9 @@ async def status_json(request: Request) -> dict[str, Any]:
     return {"services": [asdict(r) for r in rows], "ready": all(r.ready for r in rows)}
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/status", response_class=HTMLResponse, include_in_schema=False)
 async def status_page(request: Request) -> HTMLResponse:
-    """The console's start page until the app ships (issue 7): what runs and where."""
+    """What runs and where, for people starting the stack (the app itself is at /)."""
     rows = await _status(request)
     body = "".join(
         f"<tr><td>{html.escape(r.name)}</td><td><a href='{html.escape(r.url)}/docs'>{html.escape(r.url)}</a></td>"
@@ -40,8 +40,8 @@ async def status_page(request: Request) -> HTMLResponse:
 <style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}}td,th{{padding:.3rem .8rem;text-align:left}}
 .ok{{color:#137333}}.down{{color:#b3261e;font-weight:bold}}</style></head><body>
 <h1>SMM platform: local stack</h1>
-<p>The console app arrives with its issue; today this page shows whether every service is ready.
-Get an API token with <code>.venv/bin/smm token --role admin --brand demo</code>.</p>
+<p>Whether every service is ready. The console app is at <a href="/">/</a>; for the APIs,
+get a token with <code>.venv/bin/smm token --role admin --brand demo</code>.</p>
 <table><thead><tr><th>service</th><th>API docs</th><th>state</th><th>checks</th></tr></thead>
 <tbody>{body}</tbody></table></body></html>"""
     return HTMLResponse(page)

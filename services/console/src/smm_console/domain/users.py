@@ -93,6 +93,17 @@ class ForbiddenGrantError(UserError):
     code = "users.forbidden_grant"
 
 
+class WrongPasswordError(UserError):
+    """A signed-in user's current password did not match when changing it."""
+
+    code = "auth.wrong_password"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The current password is wrong (after 5 wrong tries the account waits 15 minutes)"
+        )
+
+
 class InvalidCredentialsError(UserError):
     """Login refused. One error for every reason, so accounts cannot be enumerated."""
 

@@ -39,6 +39,7 @@ from smm_console.domain.users import (
     User,
     UserNotFoundError,
     VersionConflictError,
+    WrongPasswordError,
     check_access,
     check_name,
     check_password,
@@ -254,8 +255,12 @@ class AuthService:
 
     # ------------------------------------------------------------------------- sessions
 
-    async def session(self, token: str) -> SessionUser | None:
-        """The user of a live session token, or None (unknown, expired, or user disabled)."""
+    async def session(self, token: str, *, touch: bool = True) -> SessionUser | None:
+        """The user of a live session token, or None (unknown, expired, or user disabled).
+
+        ``touch=False`` checks without counting as activity: an open live stream re-checks its
+        session but must not keep an abandoned tab signed in past the idle limit.
+        """
         if not token or len(token) > MAX_SESSION_TOKEN_CHARS:
             return None
         key = session_key(token)
@@ -278,7 +283,7 @@ class AuthService:
         brand = session_brand(user.roles, user.brands, stored.brand)
         if brand != stored.brand:
             await self.sessions.set_brand(key, brand)
-        if self.session_policy.needs_touch(last_seen_ms=stored.last_seen_ms, now_ms=now):
+        if touch and self.session_policy.needs_touch(last_seen_ms=stored.last_seen_ms, now_ms=now):
             await self.sessions.touch(key, now)
         return _session_user(user, brand=brand, key=key, csrf=stored.csrf_token)
 
@@ -436,7 +441,9 @@ class AuthService:
             await self._end_other_sessions(user_id, actor)
         return updated.user
 
-    async def set_password(self, user_id: str, password: str, *, actor: SessionUser | None) -> User:
+    async def set_password(
+        self, user_id: str, password: str, *, actor: SessionUser | None, keep_session: str = ""
+    ) -> User:
         """Set a user's password (and lift any lock); ends their other sessions."""
         stored = await self._managed(user_id, actor)
         check_password(password, email=stored.user.email)
@@ -454,9 +461,33 @@ class AuthService:
                 # A concurrent edit of other fields; a new password is not a merge question.
                 version = (await self._managed(user_id, actor)).user.version
                 continue
-            await self._end_other_sessions(user_id, actor)
+            await self._end_other_sessions(user_id, actor, keep_session=keep_session)
             return updated.user
         raise VersionConflictError("The user keeps changing; try again")
+
+    async def change_own_password(self, actor: SessionUser, current: str, new: str) -> None:
+        """The signed-in user replaces their password; ends their other sessions.
+
+        A wrong current password counts as a failed login: a session left open on a shared
+        screen cannot be used to guess the password, and the account locks as a login would.
+        """
+        now = self._now_ms()
+        stored = await self.users.get(actor.user_id)
+        if stored is None or stored.user.disabled:
+            raise SessionRequiredError()
+        if stored.lock.is_locked(now):
+            raise TooManyAttemptsError(max(1, (stored.lock.locked_until_ms - now) // 1000))
+        if len(current) > MAX_PASSWORD_CHARS or not await self._verify(
+            stored.password_hash, current
+        ):
+            await self._record_failure(stored, now)
+            logger.warning(
+                "password change refused: wrong current password for user %s", actor.user_id
+            )
+            raise WrongPasswordError()
+        check_password(new, email=stored.user.email)
+        await self.set_password(actor.user_id, new, actor=None, keep_session=actor.session_id)
+        logger.info("user %s changed their password", actor.user_id)
 
     async def list_users(self, *, actor: SessionUser | None) -> list[User]:
         """The users ``actor`` may manage, by email."""
@@ -465,9 +496,12 @@ class AuthService:
             return users
         return [u for u in users if may_manage(actor.brands, u.brands)]
 
-    async def _end_other_sessions(self, user_id: str, actor: SessionUser | None) -> None:
+    async def _end_other_sessions(
+        self, user_id: str, actor: SessionUser | None, *, keep_session: str = ""
+    ) -> None:
         # The admin's own session survives a change to their own account; all others end.
         keep = actor.session_id if actor is not None and actor.user_id == user_id else None
+        keep = keep or keep_session or None
         ended = await self.sessions.delete_for_user(user_id, keep=keep)
         if ended:
             logger.info("ended %d session(s) of user %s after an account change", ended, user_id)
