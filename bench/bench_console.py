@@ -41,20 +41,10 @@ from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.demo import DEMO_BRAND, seed, seed_responder
 from smm_shared.localstack import free_port
 from smm_shared.stack import DEFAULT_PORTS, FIRST_ADMIN_EMAIL, Stack, StackConfig
+from smm_shared.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "services" / "console" / "web" / "dist"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 def kb(n: int) -> str:
@@ -148,7 +138,7 @@ def main() -> int:
 
 def measure(url: str, password: str, runs: int) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         visible, dcl, load = [], [], []
         for _ in range(runs + 1):  # the first run warms the server, not the browser
             context = browser.new_context()

@@ -27,31 +27,24 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.events import new_ulid
 from smm_shared.localstack import free_port
-from smm_shared.stack import DEFAULT_PORTS
+from smm_shared.stack import DEFAULT_PORTS, FIRST_ADMIN_EMAIL
+from smm_shared.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-results" / "console"
 DIST = ROOT / "services" / "console" / "web" / "dist" / "index.html"
-CHROMIUM = os.environ.get("SMM_CHROMIUM", "/usr/bin/chromium")
+#: axe-core, the accessibility engine (a dev dependency of the web app, installed by make web).
+AXE = ROOT / "services" / "console" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SMM = str(Path(sys.executable).parent / "smm")
-ADMIN = "admin@demo.local"
-#: Without the background-networking flags Chromium keeps dialling out of a closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+ADMIN = FIRST_ADMIN_EMAIL  # what make run prints
 LIVE_S = 30_000  # ms Playwright waits for something the live stream brings
 #: What one step of the walk leaves for the next (the tests run in file order).
 WALK: dict[str, str] = {}
@@ -104,6 +97,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
     assert DIST.is_file(), "the console app is not built: run `make web` (make test does)"
     assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: run `make browser`"
     SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "accessibility.json").unlink(missing_ok=True)
     ports = {name: free_port() for name in DEFAULT_PORTS}
     data_dir = tmp_path_factory.mktemp("console-browser") / "data"
     log = data_dir.parent / "dev.log"
@@ -130,14 +124,18 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         yield chromium
         chromium.close()
 
 
-def new_context(browser: Browser) -> BrowserContext:
+def new_context(browser: Browser, *, audited: bool = True) -> BrowserContext:
+    # Injecting axe needs the page's CSP relaxed; the unaudited context keeps it and checks it.
     context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, timezone_id="Europe/Berlin", locale="en-GB"
+        viewport={"width": 1400, "height": 900},
+        timezone_id="Europe/Berlin",
+        locale="en-GB",
+        bypass_csp=audited,
     )
     context.set_default_timeout(15_000)
     return context
@@ -152,10 +150,32 @@ def sign_in(page: Page, dev: Dev, email: str, password: str) -> None:
 
 
 def shot(page: Page, name: str) -> Path:
+    """Save the page as a screenshot and check it with axe (WCAG 2.1 A and AA rules)."""
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000, f"{path} looks blank"
+    if name not in UNAUDITED:
+        audit(page, name)
     return path
+
+
+#: Pages shown in a context that keeps the CSP (axe cannot be injected there).
+UNAUDITED = {"01-login-refused"}
+
+
+def audit(page: Page, name: str) -> None:
+    page.add_script_tag(path=str(AXE))
+    violations: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => (await axe.run(document, {runOnly: tags})).violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))""",
+        AXE_TAGS,
+    )
+    report = SHOTS / "accessibility.json"
+    results = json.loads(report.read_text()) if report.exists() else {}
+    results[name] = violations
+    report.write_text(json.dumps(results, indent=1))
+    assert violations == [], f"{name}: accessibility violations {violations}"
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +183,9 @@ def admin(browser: Browser, dev: Dev) -> Iterator[Page]:
     """The demo's first admin, signed in, in the demo brand (one tab for the whole walk)."""
     context = new_context(browser)
     page = context.new_page()
+    page.goto(dev.url("console") + "/")
+    expect(page.get_by_label("Email")).to_be_visible()
+    shot(page, "00-sign-in")
     sign_in(page, dev, ADMIN, dev.password)
     yield page
     context.close()
@@ -212,7 +235,7 @@ def create_user(admin: Page, email: str, *, roles: list[str], brands: list[str])
 
 
 def test_a_wrong_password_is_refused_in_words(browser: Browser, dev: Dev) -> None:
-    context = new_context(browser)
+    context = new_context(browser, audited=False)
     page = context.new_page()
     page.goto(dev.url("console") + "/inbox")
     expect(page.get_by_role("heading", name="Sign in to the SMM console")).to_be_visible()
@@ -222,6 +245,9 @@ def test_a_wrong_password_is_refused_in_words(browser: Browser, dev: Dev) -> Non
 
     expect(page.get_by_role("alert")).to_contain_text("The email or password is wrong")
     shot(page, "01-login-refused")
+    # The page's Content-Security-Policy refuses scripts injected into it.
+    with pytest.raises(PlaywrightError, match="Content Security Policy"):
+        page.add_script_tag(content="window.injected = true")
     cookies = {c["name"]: c for c in context.cookies()}
     assert "smm_session" not in cookies
     context.close()

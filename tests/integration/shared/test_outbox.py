@@ -120,6 +120,53 @@ async def test_a_failed_publish_keeps_the_rest_for_the_next_attempt(cases: Colle
     assert send.ids() == [e.event_id for e in events]
 
 
+async def test_documents_sharing_a_key_go_one_at_a_time_and_in_order(cases: Collection) -> None:
+    # Mentions of one conversation are documents of their own with one partition key: one
+    # request at a time per key keeps their order (and spares Tansu's racing first writes).
+    events = [added("same", n) for n in range(4)]
+    for n, event in enumerate(events):
+        await cases.insert_one({"_id": f"k{n}", **outbox_fields([event], source="/t")})
+    await store(cases, "other", [opened("other")])
+    in_flight: dict[str, int] = {}
+    overlapped: list[str] = []
+    order: list[str] = []
+
+    async def send(message: OutgoingMessage) -> None:
+        in_flight[message.key] = in_flight.get(message.key, 0) + 1
+        if in_flight[message.key] > 1:
+            overlapped.append(message.key)
+        await asyncio.sleep(0.01)
+        order.append(message.headers["ce_id"])
+        in_flight[message.key] -= 1
+
+    relay = OutboxRelay([cases], send)
+    assert await relay.drain() == 5
+    assert overlapped == []
+    same = {e.event_id for e in events}
+    assert [i for i in order if i in same] == [e.event_id for e in events]  # as claimed
+    docs = [d async for d in cases.find({"_id": {"$in": [f"k{n}" for n in range(4)]}})]
+    assert all(d["outbox"] == [] for d in docs)
+
+
+async def test_a_failure_holds_back_the_later_documents_of_its_key(cases: Collection) -> None:
+    events = [added("same", n) for n in range(3)]
+    for n, event in enumerate(events):
+        await cases.insert_one({"_id": f"h{n}", **outbox_fields([event], source="/t")})
+    free = opened("free")
+    await store(cases, "free", [free])
+    same = {e.event_id for e in events}
+    send = Recorder(fail_on={events[0].event_id})
+    relay = OutboxRelay([cases], send)
+
+    with pytest.raises(ConnectionError):
+        await relay.drain()
+
+    # The failed key sent nothing after its failure; the other key went on.
+    assert send.ids() == [free.event_id]
+    assert await relay.drain() == 3
+    assert sorted(i for i in send.ids() if i in same) == sorted(same)
+
+
 async def test_a_lease_keeps_other_relays_off_until_it_expires(cases: Collection) -> None:
     events = [opened("L"), added("L", 1)]
     await store(cases, "L", events)

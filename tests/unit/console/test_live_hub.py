@@ -25,6 +25,7 @@ from smm_shared.events import (
     AlertSeverity,
     CaseOpened,
     ContentCreated,
+    ContestClosed,
     Event,
     MentionDeleted,
     Network,
@@ -350,7 +351,26 @@ def test_kinds_need_the_permission_of_their_read_api() -> None:
         "sla": Permission.MENTIONS_READ,
         "alert": Permission.ANALYTICS_READ,
         "post": Permission.CONTENT_READ,
+        "contest": Permission.CONTENT_READ,
     }
+
+
+def test_contest_events_are_live_for_content_readers_of_their_brand() -> None:
+    # The contests page watches entries close and winners drawn without polling for them.
+    hub = LiveHub()
+    closed = [
+        hub.publish(ContestClosed(brand_id=brand, contest_id="k-1", entries=12))
+        for brand in ("acme", "globex")
+    ]
+    readers = LiveView("acme", frozenset({Permission.CONTENT_READ}))
+    agents = LiveView("acme", frozenset({Permission.MENTIONS_READ}))
+
+    assert [(e.kind, e.event_type) for e in closed if e] == [
+        ("contest", "smm.contest.closed"),
+        ("contest", "smm.contest.closed"),
+    ]
+    assert [e.brand_id for e in closed if e and readers.sees(e)] == ["acme"]
+    assert [e for e in closed if e and agents.sees(e)] == []
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)

@@ -276,10 +276,15 @@ class OutboxRelay:
         return [d async for d in collection.find({OWNER_FIELD: token}, {OUTBOX_FIELD: 1})]
 
     async def _publish_batch(self, collection: Collection, batch: list[Document]) -> int:
-        """Publish each document's events in order (documents concurrently), then clear them."""
-        results = await asyncio.gather(
-            *(self._publish_entries(d) for d in batch), return_exceptions=True
-        )
+        """Publish each document's events in order, then clear them.
+
+        Documents whose events share a Kafka key go one after the other, so one partition
+        never has two of our requests in flight: the key's order holds across documents
+        (a retried request cannot overtake a later one), and Tansu's memory engine, which
+        loses writes when two requests race on a new partition (seen after a restart), is
+        never asked to. Documents of different keys go concurrently.
+        """
+        results = await self._publish_by_key(batch)
         done: list[UpdateOne] = []
         failures: list[BaseException] = []
         published = 0
@@ -294,7 +299,8 @@ class OutboxRelay:
             if isinstance(result, BaseException):
                 # Released at once: the rest is retried on the next pass (the broker is back
                 # within a poll interval), not only after the lease would have expired.
-                failures.append(result.__cause__ or result)
+                if result.__cause__ is not None or not isinstance(result, _PartiallySentError):
+                    failures.append(result.__cause__ or result)  # else: held back, not failed
                 continue
             # Clear the flag only if nothing was added meanwhile.
             done.append(
@@ -309,6 +315,30 @@ class OutboxRelay:
             OUTBOX_ERRORS.labels(collection.name).inc(len(failures))
             raise failures[0]
         return published
+
+    async def _publish_by_key(self, batch: list[Document]) -> list[list[str] | BaseException]:
+        """Each document's result, in ``batch`` order; one key's documents run in sequence."""
+        results: list[list[str] | BaseException] = [[] for _ in batch]
+        by_key: dict[str, list[int]] = {}
+        for index, doc in enumerate(batch):
+            entries = doc.get(OUTBOX_FIELD) or []
+            key = str(entries[0]["key"]) if entries else f"\x00{doc['_id']!r}"
+            by_key.setdefault(key, []).append(index)
+
+        async def in_sequence(indexes: list[int]) -> None:
+            for position, index in enumerate(indexes):
+                try:
+                    results[index] = await self._publish_entries(batch[index])
+                except Exception as exc:
+                    results[index] = exc
+                    # The key's later documents wait for the next pass: they must not
+                    # overtake the events this one still has to send.
+                    for later in indexes[position + 1 :]:
+                        results[later] = _PartiallySentError([])
+                    return
+
+        await asyncio.gather(*(in_sequence(indexes) for indexes in by_key.values()))
+        return results
 
     async def _publish_entries(self, doc: Document) -> list[str]:
         sent: list[str] = []

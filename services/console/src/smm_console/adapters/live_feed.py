@@ -20,7 +20,7 @@ from faststream.message import StreamMessage
 
 from smm_console.services.live import LiveHub
 from smm_shared.config import KafkaSettings
-from smm_shared.events.topics import ALERTS, CASES, POSTS, SLA
+from smm_shared.events.topics import ALERTS, CASES, CONTESTS, POSTS, SLA
 
 # The platform's own decoding (size limit, ce_type header, tolerant contract reader), so
 # the live view reads messages exactly as the consumer groups do.
@@ -28,7 +28,7 @@ from smm_shared.messaging import HANDLED, _decode, _delivery
 
 logger = logging.getLogger(__name__)
 
-LIVE_TOPICS: Final = (CASES.name, SLA.name, ALERTS.name, POSTS.name)
+LIVE_TOPICS: Final = (CASES.name, SLA.name, ALERTS.name, POSTS.name, CONTESTS.name)
 #: The consumer's name in logs and metrics (it is not a consumer group).
 FEED_NAME: Final = "console-live"
 

@@ -26,11 +26,11 @@ from typing import Any, Final, Literal
 from smm_shared.auth.tokens import ROLE_PERMISSIONS, Permission, Role
 from smm_shared.events import Event
 from smm_shared.events.replies import ReplyOutcome
-from smm_shared.events.topics import ALERTS, CASES, POSTS, SLA
+from smm_shared.events.topics import ALERTS, CASES, CONTESTS, POSTS, SLA
 
 logger = logging.getLogger(__name__)
 
-LiveKind = Literal["case", "sla", "alert", "post"]
+LiveKind = Literal["case", "sla", "alert", "post", "contest"]
 
 #: Which kind of live event each topic carries; events of other topics are not live.
 KIND_OF_TOPIC: Final[Mapping[str, LiveKind]] = {
@@ -38,6 +38,7 @@ KIND_OF_TOPIC: Final[Mapping[str, LiveKind]] = {
     SLA.name: "sla",
     ALERTS.name: "alert",
     POSTS.name: "post",
+    CONTESTS.name: "contest",
 }
 #: The permission a kind needs: the one the service's own read API for it checks
 #: (responder ``GET /v1/cases``, analytics ``GET /v1/alerts``, publisher ``GET /v1/content``).
@@ -46,6 +47,7 @@ PERMISSION_OF_KIND: Final[Mapping[LiveKind, Permission]] = {
     "sla": Permission.MENTIONS_READ,
     "alert": Permission.ANALYTICS_READ,
     "post": Permission.CONTENT_READ,
+    "contest": Permission.CONTENT_READ,
 }
 
 DEFAULT_BUFFER_SIZE: Final = 2000

@@ -2,7 +2,7 @@
 // already filtered to the user's current brand and roles. Pages subscribe by kind.
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 
-export type LiveKind = "case" | "sla" | "alert" | "post";
+export type LiveKind = "case" | "sla" | "alert" | "post" | "contest";
 
 export interface LiveMessage {
   /** CloudEvents type, e.g. "smm.case.opened" or "smm.sla.warning". */
@@ -21,7 +21,7 @@ interface LiveState {
 }
 
 const LiveContext = createContext<LiveState | null>(null);
-const KINDS: LiveKind[] = ["case", "sla", "alert", "post"];
+const KINDS: LiveKind[] = ["case", "sla", "alert", "post", "contest"];
 
 export function LiveProvider({ brand, onSessionEnded, children }: {
   brand: string;

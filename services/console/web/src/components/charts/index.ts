@@ -8,4 +8,4 @@ export { TimeSeriesChart, type TimeSeries, type TimeSeriesMode } from "./TimeSer
 export * from "./format";
 export { SENTIMENT_COLOURS, seriesColour } from "./palette";
 export { summariseBars, summariseSeries, total } from "./summary";
-export { axisTitle, shortSlotLabel, slotLabel, zonedParts, type Granularity } from "./timeaxis";
+export { axisTitle, shortSlotLabel, slotLabel, type Granularity } from "./timeaxis";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { formatCompact, formatMoneyMinor, formatSecondsShort, formatNumber, formatPercent, formatSeconds, formatSigned } from "./format";
 import { dashBackground, sequentialColour, seriesColour, seriesDash } from "./palette";
 import { describeSeries, peakIndex, summariseBars, summariseSeries } from "./summary";
-import { axisTitle, shortSlotLabel, slotLabel, timeTicks, zonedParts } from "./timeaxis";
+import { axisTitle, shortSlotLabel, slotLabel, timeTicks } from "./timeaxis";
 
 const EN = "en-US";
 
@@ -56,10 +56,6 @@ describe("time axis", () => {
   const start = Date.UTC(2026, 10, 27, 0); // Fri 27 Nov 2026, 00:00 UTC
   const day = Array.from({ length: 24 }, (_, i) => start + i * hour);
 
-  it("reads calendar fields in a zone", () => {
-    expect(zonedParts(start, "Asia/Tokyo")).toMatchObject({ day: 27, hour: 9, weekday: 4 });
-    expect(zonedParts(start, "America/New_York")).toMatchObject({ day: 26, hour: 19, weekday: 3 });
-  });
   it("puts hourly ticks on round local hours", () => {
     const ticks = timeTicks(day, "hour", 5, "UTC", EN);
     expect(ticks.map((t) => t.index)).toEqual([0, 6, 12, 18]);

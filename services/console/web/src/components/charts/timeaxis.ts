@@ -2,49 +2,9 @@
 // hours are labelled in the user's zone; days are UTC days (the buckets are), so they
 // are labelled as the UTC date they hold, and the axis says so.
 import { timeZone } from "../../lib/time";
+import { zonedParts } from "../../lib/zoned";
 
 export type Granularity = "hour" | "day";
-
-export interface ZonedParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  /** 0 = Monday ... 6 = Sunday. */
-  weekday: number;
-}
-
-const partsFormatters = new Map<string, Intl.DateTimeFormat>();
-const WEEKDAYS: Record<string, number> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
-
-/** The calendar fields of instant `ms` in `zone`. */
-export function zonedParts(ms: number, zone: string): ZonedParts {
-  let f = partsFormatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      weekday: "short",
-      hourCycle: "h23",
-    });
-    partsFormatters.set(zone, f);
-  }
-  const out: Record<string, string> = {};
-  for (const p of f.formatToParts(new Date(ms))) out[p.type] = p.value;
-  return {
-    year: Number(out.year),
-    month: Number(out.month),
-    day: Number(out.day),
-    hour: Number(out.hour) % 24,
-    minute: Number(out.minute),
-    weekday: WEEKDAYS[out.weekday ?? "Mon"] ?? 0,
-  };
-}
 
 const labelFormatters = new Map<string, Intl.DateTimeFormat>();
 function labelFormat(zone: string, options: Intl.DateTimeFormatOptions, locale?: string): Intl.DateTimeFormat {

@@ -7,9 +7,9 @@ import { useLive } from "../../app/live";
 import { useSession } from "../../app/session";
 import { formatNumber } from "../../components/charts";
 import { Badge, Empty, ErrorNotice, useAction, useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { formatDateTime } from "../../lib/time";
 import { alertHeadline, alertKindLabel, mergeAlerts, severityLabel, severityTone, sortAlerts, type Alert } from "./data";
-import { networkLabel } from "./filters";
 import { Panel, type Scope } from "./parts";
 
 interface AlertPage {
@@ -67,7 +67,7 @@ export function AlertsTab({ scope }: { scope: Scope }) {
   const openCount = shown.filter((a) => a.status === "open").length;
   const note = [
     "Open alerts are listed whenever they started; closed ones if they started in the range.",
-    network ? `Only alerts involving ${networkLabel(network)}.` : "",
+    network ? `Only alerts involving ${networkName(network)}.` : "",
   ]
     .filter(Boolean)
     .join(" ");
@@ -87,7 +87,7 @@ export function AlertsTab({ scope }: { scope: Scope }) {
               <p className="muted small">Your role can read alerts but not acknowledge or resolve them (it needs “alerts:manage”).</p>
             ) : null}
             {shown.length === 0 ? (
-              <Empty>No alerts in this range: nothing unusual was detected{network ? ` on ${networkLabel(network)}` : ""}.</Empty>
+              <Empty>No alerts in this range: nothing unusual was detected{network ? ` on ${networkName(network)}` : ""}.</Empty>
             ) : (
               <ul className="analytics-alert-list">
                 {shown.map((a) => (
@@ -193,7 +193,7 @@ function AlertCard({
         ) : null}
         <div>
           <dt>Networks</dt>
-          <dd>{a.networks.length ? a.networks.map(networkLabel).join(", ") : "–"}</dd>
+          <dd>{a.networks.length ? a.networks.map(networkName).join(", ") : "–"}</dd>
         </div>
       </dl>
       {a.top_terms.length > 0 ? (

@@ -5,12 +5,13 @@ import { useMemo } from "react";
 import { Navigate, NavLink, Route, Routes, useSearchParams } from "react-router-dom";
 import { useBrand } from "../../app/session";
 import { PageHeader } from "../../components/ui";
+import { NETWORKS, networkName } from "../../lib/networks";
 import { timeZone } from "../../lib/time";
 import { AlertsTab } from "./AlertsTab";
 import "./analytics.css";
 import { CareTab } from "./CareTab";
 import { ContentTab } from "./ContentTab";
-import { NETWORKS, RANGES, rangeWindow, readFilters, withFilter } from "./filters";
+import { RANGES, rangeWindow, readFilters, withFilter } from "./filters";
 import { OverviewTab } from "./OverviewTab";
 import type { Scope } from "./parts";
 
@@ -55,8 +56,8 @@ export default function AnalyticsPage() {
             <select id="analytics-network" value={network ?? ""} onChange={(e) => set("network", e.target.value)}>
               <option value="">All networks</option>
               {NETWORKS.map((n) => (
-                <option key={n.value} value={n.value}>
-                  {n.label}
+                <option key={n} value={n}>
+                  {networkName(n)}
                 </option>
               ))}
             </select>

@@ -11,8 +11,8 @@ import {
   formatSecondsShort,
 } from "../../components/charts";
 import { useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { asJson, careLabel, csvUrl, fieldOf, slotsOf } from "./data";
-import { networkLabel } from "./filters";
 import { DownloadCsv, Kpis, Panel, type Scope } from "./parts";
 
 type CareQuery = operations["care_v1_metrics_care_get"]["parameters"]["query"];
@@ -32,7 +32,7 @@ export function CareTab({ scope }: { scope: Scope }) {
   const deps = [brand, w.from, w.to, w.granularity, network];
   const care = useResource(() => ok(analytics.GET("/v1/metrics/care", { params: { query: careQuery } })).then(asJson), deps);
   const times = useResource(() => ok(analytics.GET("/v1/metrics/series", { params: { query: timesQuery } })).then(asJson), deps);
-  const where = network ? ` on ${networkLabel(network)}` : "";
+  const where = network ? ` on ${networkName(network)}` : "";
   const per = `${w.granularity === "hour" ? "per hour" : "per day"}, ${scope.range.phrase}${where}`;
   const c = care.data;
   const t = times.data;

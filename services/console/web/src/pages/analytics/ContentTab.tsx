@@ -4,6 +4,7 @@ import { analytics, ok } from "../../api/client";
 import type { operations } from "../../api/gen/analytics";
 import { BarChart, Heatmap, formatMoneyMinor, formatNumber, formatPercent, type HeatCell } from "../../components/charts";
 import { useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { formatDateTime, timeZone } from "../../lib/time";
 import {
   bestTimesGrid,
@@ -18,7 +19,6 @@ import {
   type CampaignList,
   type PostList,
 } from "./data";
-import { networkLabel } from "./filters";
 import { DownloadCsv, Kpis, Panel, type Scope } from "./parts";
 
 type PostsQuery = operations["list_posts_v1_content_posts_get"]["parameters"]["query"];
@@ -43,7 +43,7 @@ function PostsPanel({ scope }: { scope: Scope }) {
   );
   const posts = data?.posts ?? [];
   const totals = engagementTotals(posts);
-  const where = network ? ` on ${networkLabel(network)}` : "";
+  const where = network ? ` on ${networkName(network)}` : "";
   const empty = data && posts.length === 0 ? "No posts published in this range yet." : undefined;
   return (
     <Panel title="Engagement by post" wide loading={loading} error={error} onRetry={() => void reload()}>
@@ -63,9 +63,9 @@ function PostsPanel({ scope }: { scope: Scope }) {
             title={`Top posts by engagements, ${scope.range.phrase}${where}`}
             items={posts.slice(0, 10).map((p) => ({
               key: `${p.network}:${p.native_id}`,
-              label: postLabel(p, networkLabel),
+              label: postLabel(p, networkName),
               value: p.engagements,
-              detail: `${networkLabel(p.network)}; engagement rate ${formatPercent(p.engagement_rate)}`,
+              detail: `${networkName(p.network)}; engagement rate ${formatPercent(p.engagement_rate)}`,
             }))}
             nameHeader="Post"
             valueHeader="Engagements"
@@ -101,14 +101,14 @@ function PostsPanel({ scope }: { scope: Scope }) {
                       <th scope="row">
                         {p.url ? (
                           <a href={p.url} target="_blank" rel="noreferrer noopener">
-                            {postLabel(p, networkLabel)}
-                            <span className="sr-only"> (opens the post on {networkLabel(p.network)})</span>
+                            {postLabel(p, networkName)}
+                            <span className="sr-only"> (opens the post on {networkName(p.network)})</span>
                           </a>
                         ) : (
-                          postLabel(p, networkLabel)
+                          postLabel(p, networkName)
                         )}
                       </th>
-                      <td>{networkLabel(p.network)}</td>
+                      <td>{networkName(p.network)}</td>
                       <td>{p.published_at ? formatDateTime(p.published_at) : "–"}</td>
                       <td className="chart-num">{formatNumber(p.likes)}</td>
                       <td className="chart-num">{formatNumber(p.comments)}</td>
@@ -156,7 +156,7 @@ function CampaignsPanel({ scope }: { scope: Scope }) {
     return f ? [{ c, f }] : [];
   });
   rows.sort((a, b) => (b.f.totals.engagements ?? -1) - (a.f.totals.engagements ?? -1) || a.c.campaign_id.localeCompare(b.c.campaign_id));
-  const where = network ? ` on ${networkLabel(network)}` : "";
+  const where = network ? ` on ${networkName(network)}` : "";
   return (
     <Panel
       title="Engagement by campaign"
@@ -265,7 +265,7 @@ function BestTimesBody({ data, phrase, network }: { data: BestTimes; phrase: str
   const best = data.best
     .map((s) => `${slotName(s)} (${formatNumber(s.average_engagements, 1)} average engagements over ${formatNumber(s.posts)} posts)`)
     .join(", ");
-  const title = `Average engagements per post by weekday and hour (${data.time_zone}), ${phrase}${network ? ` on ${networkLabel(network)}` : ""}`;
+  const title = `Average engagements per post by weekday and hour (${data.time_zone}), ${phrase}${network ? ` on ${networkName(network)}` : ""}`;
   const summary = `${title}: ${formatNumber(data.posts)} posts; ${
     best ? `best ${best}` : `no slot has the ${data.min_posts} posts needed to rank it`
   }`;

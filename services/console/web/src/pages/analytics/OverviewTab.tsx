@@ -14,8 +14,8 @@ import {
   type TableSpec,
 } from "../../components/charts";
 import { useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { asJson, COMPONENT_RAW, SENTIMENTS, SENTIMENT_LABELS, componentLabel, csvUrl, fieldOf, slotsOf, type Reputation } from "./data";
-import { networkLabel } from "./filters";
 import { DownloadCsv, Kpis, Panel, type Scope } from "./parts";
 
 type SeriesQuery = operations["series_v1_metrics_series_get"]["parameters"]["query"];
@@ -58,7 +58,7 @@ function MentionsPanels({ scope }: { scope: Scope }) {
     [brand, w.from, w.to, w.granularity, network],
   );
   const csv = csvUrl("/v1/metrics/series", query);
-  const where = network ? ` on ${networkLabel(network)}` : "";
+  const where = network ? ` on ${networkName(network)}` : "";
   const slots = data ? slotsOf(data.points) : [];
   const count = data?.totals.count ?? 0;
   const empty = data && !count ? NO_MENTIONS : undefined;
@@ -175,7 +175,7 @@ function TopPanel({
       {data ? (
         <BarChart
           chart={chart}
-          title={`${title}, ${scope.range.phrase}${network ? ` on ${networkLabel(network)}` : ""}`}
+          title={`${title}, ${scope.range.phrase}${network ? ` on ${networkName(network)}` : ""}`}
           description={share && data.items.length > 0 ? `Share of ${formatNumber(data.total)} keyword matches.` : undefined}
           items={data.items.map((i) => ({
             key: i.name,

@@ -1,8 +1,7 @@
 // The page's filters (range and network), kept in the address so tabs, reloads and shared
 // links keep them, and the time windows they stand for.
-import type { AnalyticsTypes } from "../../api/client";
+import { NETWORKS, type Network } from "../../lib/networks";
 
-export type Network = AnalyticsTypes["schemas"]["Network"];
 export type Granularity = "hour" | "day";
 export type RangeKey = "24h" | "7d" | "30d" | "90d";
 
@@ -29,21 +28,6 @@ export const RANGES: readonly RangeOption[] = [
 ];
 export const DEFAULT_RANGE: RangeKey = "7d";
 
-export const NETWORKS: readonly { value: Network; label: string }[] = [
-  { value: "vk", label: "VK" },
-  { value: "x", label: "X" },
-  { value: "facebook", label: "Facebook" },
-  { value: "instagram", label: "Instagram" },
-  { value: "telegram", label: "Telegram" },
-  { value: "youtube", label: "YouTube" },
-  { value: "mastodon", label: "Mastodon" },
-  { value: "reddit", label: "Reddit" },
-];
-
-export function networkLabel(network: string): string {
-  return NETWORKS.find((n) => n.value === network)?.label ?? network;
-}
-
 export interface Filters {
   range: RangeOption;
   network: Network | null;
@@ -52,7 +36,7 @@ export interface Filters {
 /** The filters in `?range=30d&network=vk`; unknown values fall back to the defaults. */
 export function readFilters(search: URLSearchParams): Filters {
   const range = RANGES.find((r) => r.key === search.get("range")) ?? RANGES.find((r) => r.key === DEFAULT_RANGE)!;
-  const network = NETWORKS.find((n) => n.value === search.get("network"))?.value ?? null;
+  const network = NETWORKS.find((n) => n === search.get("network")) ?? null;
   return { range, network };
 }
 

@@ -3,8 +3,9 @@
 import { useId, type ReactNode } from "react";
 import { problemOf } from "../../api/client";
 import { ErrorNotice, Loading, useAction } from "../../components/ui";
+import type { Network } from "../../lib/networks";
 import { attachmentName } from "./data";
-import type { Network, RangeOption, Window } from "./filters";
+import type { RangeOption, Window } from "./filters";
 
 /** What every tab's queries share: the brand, the chosen range and its window, the network. */
 export interface Scope {

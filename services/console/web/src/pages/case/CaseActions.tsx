@@ -3,12 +3,12 @@
 import { useId, useState, type FormEvent, type ReactNode } from "react";
 import { responder, ok } from "../../api/client";
 import { Badge, ErrorNotice, useAction } from "../../components/ui";
+import { isActiveStatus, PRIORITY_LABELS } from "../../lib/cases";
 import { formatDateTime } from "../../lib/time";
 import type { Agent, CaseDetail, Department } from "./api";
-import { PRIORITY_LABELS, REVIEW_OUTCOMES, personName } from "./timeline";
+import { REVIEW_OUTCOMES, personName } from "./timeline";
 
 type Priority = CaseDetail["priority"];
-const ACTIVE = new Set(["new", "open", "pending_customer", "pending_department"]);
 
 export interface ActionsProps {
   kase: CaseDetail;
@@ -67,7 +67,7 @@ export function CaseActions(props: ActionsProps) {
 }
 
 function StatusPanel({ kase, canWrite, status }: ActionsProps) {
-  const active = ACTIVE.has(kase.status);
+  const active = isActiveStatus(kase.status);
   return (
     <Panel title="Status">
       <div className="row">
@@ -94,7 +94,7 @@ function AssignPanel({ kase, meId, isManager, canWrite, agents, names, onCase }:
   const command = useCommand(onCase);
   const [chosen, setChosen] = useState<string>(kase.assignee_id ?? "");
   const [force, setForce] = useState(false);
-  const active = ACTIVE.has(kase.status);
+  const active = isActiveStatus(kase.status);
   const mine = kase.assignee_id === meId;
   const isAgent = agents.data ? agents.data.some((a) => a.user_id === meId) : true;
   const path = { params: { path: { case_id: kase.id } } };
@@ -273,7 +273,7 @@ function DepartmentPanel({ kase, canWrite, departments, departmentName, onCase }
   const command = useCommand(onCase);
   const [dept, setDept] = useState("");
   const [note, setNote] = useState("");
-  const active = ACTIVE.has(kase.status);
+  const active = isActiveStatus(kase.status);
   const list = departments.data ?? [];
   const path = { params: { path: { case_id: kase.id } } };
   const why = !dept ? "Choose a department first." : !active ? "Only an active case can move." : "";

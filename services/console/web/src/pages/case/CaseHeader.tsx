@@ -1,10 +1,11 @@
 // The case's facts at a glance and its SLA countdowns (ticking each second).
 import { Badge, useNow } from "../../components/ui";
+import { priorityLabel } from "../../lib/cases";
+import { networkName } from "../../lib/networks";
 import { formatDateTime } from "../../lib/time";
 import type { CaseDetail } from "./api";
 import { clockViews, stateSummary, stateTone, worstState, type SlaClock } from "./caseSla";
-import { networkName } from "./replyLength";
-import { priorityLabel, statusLabel } from "./timeline";
+import { statusLabel } from "./timeline";
 
 type Tone = "neutral" | "ok" | "warning" | "danger" | "info";
 

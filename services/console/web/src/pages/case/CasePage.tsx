@@ -7,6 +7,7 @@ import { ApiProblem, ingest, ok, responder } from "../../api/client";
 import { useLive } from "../../app/live";
 import { useBrand, useMe, useSession } from "../../app/session";
 import { ErrorNotice, Loading, PageHeader, useAction, useResource } from "../../components/ui";
+import { isActiveStatus } from "../../lib/cases";
 import { loadAgents, loadDepartments, type CaseDetail } from "./api";
 import { CaseActions } from "./CaseActions";
 import { authorLabel, CaseFacts } from "./CaseHeader";
@@ -16,7 +17,6 @@ import { ReplyComposer } from "./ReplyComposer";
 import { actorNamer, buildTimeline, personName, statusLabel, type LoadedMention } from "./timeline";
 import "./case.css";
 
-const ACTIVE = new Set(["new", "open", "pending_customer", "pending_department"]);
 const MENTION_BATCH = 6;
 
 export default function CasePage() {
@@ -105,7 +105,7 @@ export default function CasePage() {
         if (!kase) return;
         e.preventDefault();
         if (!canWrite) setSaid("Your role cannot resolve cases.");
-        else if (!ACTIVE.has(kase.status)) setSaid(`This case cannot be resolved: it is ${statusLabel(kase.status).toLowerCase()}.`);
+        else if (!isActiveStatus(kase.status)) setSaid(`This case cannot be resolved: it is ${statusLabel(kase.status).toLowerCase()}.`);
         else if (!statusAction.busy) setStatus("resolved");
       }
     };

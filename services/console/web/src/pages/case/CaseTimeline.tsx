@@ -2,10 +2,10 @@
 import { useId, useState } from "react";
 import { responder, ok } from "../../api/client";
 import { Badge, ErrorNotice, useAction } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { formatDateTime } from "../../lib/time";
 import type { CaseDetail } from "./api";
 import { authorLabel } from "./CaseHeader";
-import { networkName } from "./replyLength";
 import {
   describeEntry,
   replyStatus,

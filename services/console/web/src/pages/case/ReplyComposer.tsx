@@ -3,9 +3,10 @@
 import { useMemo, useRef, useState, type RefObject } from "react";
 import { responder, ok } from "../../api/client";
 import { ErrorNotice, useAction, useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { loadBrandName, loadCanned, newIdempotencyKey, type CaseDetail } from "./api";
 import { fillTemplate, insertText, templateValues, unknownVariables } from "./canned";
-import { checkReplyLength, networkName, X_URL_LENGTH } from "./replyLength";
+import { checkReplyLength, X_URL_LENGTH } from "./replyLength";
 
 type Then = "pending_customer" | "open" | "resolved";
 

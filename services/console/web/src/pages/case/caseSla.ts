@@ -1,5 +1,6 @@
 // The case's SLA clocks as the header shows them: a countdown and a state in words.
 import type { ResponderTypes } from "../../api/client";
+import { slaMetricLabel } from "../../lib/cases";
 import { countdownText, deadlineState, formatDuration } from "../../lib/time";
 
 export type SlaClock = ResponderTypes["schemas"]["SlaClockOut"];
@@ -16,18 +17,6 @@ export interface ClockView {
   detail: string;
   /** Whether the clock still counts or can still change (met and cancelled are final). */
   open: boolean;
-}
-
-export const METRIC_LABELS: Readonly<Record<string, string>> = {
-  first_response: "First response",
-  next_response: "Next response",
-  resolution: "Resolution",
-  time_to_assignment: "Assignment",
-  department_response: "Department answer",
-};
-
-export function metricLabel(metric: string): string {
-  return METRIC_LABELS[metric] ?? metric.replace(/_/g, " ");
 }
 
 const WORDS: Record<ClockState, string> = {
@@ -55,7 +44,7 @@ function ms(value: string | null | undefined): number | null {
 
 /** One clock at `now` (cancelled clocks are not shown: null). */
 export function clockView(clock: SlaClock, now: number): ClockView | null {
-  const label = metricLabel(clock.metric);
+  const label = slaMetricLabel(clock.metric);
   const base = { metric: clock.metric, label };
   switch (clock.status) {
     case "cancelled":

@@ -4,6 +4,7 @@
 // smm_responder/domain/replies.py: REPLY_LIMITS, reply_length, check_reply), which refuses
 // a reply over the limit: the text is trimmed, code points are counted (not UTF-16 units),
 // and on X every link counts as 23 characters.
+import { networkName, type Network } from "../../lib/networks";
 
 /** The longest reply each network accepts, in characters (same as the responder's). */
 export const REPLY_LIMITS: Readonly<Record<string, number>> = {
@@ -15,27 +16,12 @@ export const REPLY_LIMITS: Readonly<Record<string, number>> = {
   youtube: 10_000,
   mastodon: 500,
   reddit: 10_000,
-};
+} satisfies Record<Network, number>;
 
 /** How long X counts any link (t.co wrapping). */
 export const X_URL_LENGTH = 23;
 
-export const NETWORK_NAMES: Readonly<Record<string, string>> = {
-  x: "X",
-  vk: "VK",
-  facebook: "Facebook",
-  instagram: "Instagram",
-  telegram: "Telegram",
-  youtube: "YouTube",
-  mastodon: "Mastodon",
-  reddit: "Reddit",
-};
-
 const URL = /https?:\/\/\S+/g;
-
-export function networkName(network: string): string {
-  return NETWORK_NAMES[network] ?? network;
-}
 
 /** Code points, as Python's len() counts them (an emoji is 1, not 2). */
 function codePoints(text: string): number {

@@ -7,9 +7,9 @@
 // "sla.cancelled"). Entries about a reply are folded into that reply's item, so a reply reads
 // as one thing with its history: requested, approved or rejected, delivered or failed.
 import type { IngestTypes, ResponderTypes } from "../../api/client";
+import { priorityLabel, slaMetricLabel } from "../../lib/cases";
+import { networkName } from "../../lib/networks";
 import { formatDuration } from "../../lib/time";
-import { metricLabel } from "./caseSla";
-import { networkName } from "./replyLength";
 
 export type CaseDetail = ResponderTypes["schemas"]["CaseDetail"];
 export type TimelineEntry = ResponderTypes["schemas"]["TimelineEntry"];
@@ -172,13 +172,6 @@ export const STATUS_LABELS: Readonly<Record<string, string>> = {
   closed: "Closed",
 };
 
-export const PRIORITY_LABELS: Readonly<Record<string, string>> = {
-  low: "Low",
-  normal: "Normal",
-  high: "High",
-  urgent: "Urgent",
-};
-
 export const REVIEW_OUTCOMES: Readonly<Record<string, { word: string; meaning: string }>> = {
   improved: { word: "Improved", meaning: "the customer changed the review for the better" },
   deleted: { word: "Deleted", meaning: "the customer removed the review" },
@@ -188,10 +181,6 @@ export const REVIEW_OUTCOMES: Readonly<Record<string, { word: string; meaning: s
 
 export function statusLabel(status: string): string {
   return STATUS_LABELS[status] ?? status;
-}
-
-export function priorityLabel(priority: string): string {
-  return PRIORITY_LABELS[priority] ?? priority;
 }
 
 const SYSTEM_ACTORS: Readonly<Record<string, string>> = {
@@ -302,7 +291,7 @@ export function describeEntry(
       const trigger = d["trigger"] === "breach" ? "breach" : "warning";
       const actions = list(d["actions"]).join(", ");
       return words(
-        `Escalated on ${metricLabel(str(d["metric"]))} SLA ${trigger}`,
+        `Escalated on ${slaMetricLabel(str(d["metric"]))} SLA ${trigger}`,
         actions ? `actions: ${actions}` : reason,
         trigger === "breach" ? "danger" : "warning",
       );
@@ -324,21 +313,21 @@ export function describeEntry(
       );
     }
     case "sla.applied":
-      return words(`${metricLabel(str(d["metric"]))} SLA started`, typeof d["target_s"] === "number" ? `target ${formatDuration(d["target_s"] * 1000)}` : reason);
+      return words(`${slaMetricLabel(str(d["metric"]))} SLA started`, typeof d["target_s"] === "number" ? `target ${formatDuration(d["target_s"] * 1000)}` : reason);
     case "sla.warning":
-      return words(`${metricLabel(str(d["metric"]))} SLA warning`, reason, "warning");
+      return words(`${slaMetricLabel(str(d["metric"]))} SLA warning`, reason, "warning");
     case "sla.breached":
-      return words(`${metricLabel(str(d["metric"]))} SLA breached`, reason, "danger");
+      return words(`${slaMetricLabel(str(d["metric"]))} SLA breached`, reason, "danger");
     case "sla.met":
-      return words(`${metricLabel(str(d["metric"]))} SLA met`, d["within_target"] === false ? "late" : "within target", d["within_target"] === false ? "warning" : "ok");
+      return words(`${slaMetricLabel(str(d["metric"]))} SLA met`, d["within_target"] === false ? "late" : "within target", d["within_target"] === false ? "warning" : "ok");
     case "sla.paused":
-      return words(`${metricLabel(str(d["metric"]))} SLA paused`);
+      return words(`${slaMetricLabel(str(d["metric"]))} SLA paused`);
     case "sla.resumed":
-      return words(`${metricLabel(str(d["metric"]))} SLA resumed`);
+      return words(`${slaMetricLabel(str(d["metric"]))} SLA resumed`);
     case "sla.rebound":
-      return words(`${metricLabel(str(d["metric"]))} SLA moved to another policy`);
+      return words(`${slaMetricLabel(str(d["metric"]))} SLA moved to another policy`);
     case "sla.cancelled":
-      return words(`${metricLabel(str(d["metric"]))} SLA stopped`);
+      return words(`${slaMetricLabel(str(d["metric"]))} SLA stopped`);
     default:
       return words(entry.type.replace(/[._]/g, " "));
   }

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { Badge } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import {
   certificateDocument,
   certificateFileName,
@@ -15,7 +16,6 @@ import {
   authorOfKey,
   contestName,
   formatFullDateTime,
-  networkName,
   ordinal,
   type Certificate,
   type Contest,

@@ -5,7 +5,9 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { ApiProblem } from "../../api/client";
 import { useBrand, useSession } from "../../app/session";
 import { ErrorNotice, Field, Loading, PageHeader, useResource } from "../../components/ui";
+import { NETWORK_NAMES, NETWORKS, isNetwork, networkName, type Network } from "../../lib/networks";
 import { timeZone } from "../../lib/time";
+import { zoneLabel } from "../../lib/zoned";
 import { createContest, getContest, publishedPosts, replaceContest } from "./api";
 import {
   contestName,
@@ -17,9 +19,6 @@ import {
   LIMITS,
   METHOD_WORDS,
   METHODS,
-  NETWORK_NAMES,
-  NETWORKS,
-  networkName,
   POLICY_WORDS,
   validateForm,
   type Contest,
@@ -27,10 +26,8 @@ import {
   type FieldErrors,
   type FormField,
   type Method,
-  type Network,
   type Policy,
 } from "./contests";
-import { zoneLabel } from "./localTime";
 
 export function ContestFormPage() {
   const { id } = useParams();
@@ -346,7 +343,7 @@ function PolicyChoice({ name, legend, hint, value, onChange }: {
 function PostPicker({ brand, onPick }: { brand: string; onPick: (network: Network, nativeId: string) => void }) {
   const { data, error } = useResource(() => publishedPosts(brand), [brand]);
   const posts = useMemo(
-    () => (data ?? []).filter((p) => (NETWORKS as string[]).includes(p.network)),
+    () => (data ?? []).filter((p) => isNetwork(p.network)),
     [data],
   );
   if (error || posts.length === 0) return null;

@@ -2,15 +2,16 @@
 // how many entries each has (counted from its entries, as the list does not carry them).
 import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
+import { useLive } from "../../app/live";
 import { useBrand, useSession } from "../../app/session";
 import { Badge, Empty, ErrorNotice, Loading, PageHeader, useNow, useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { formatDateTime } from "../../lib/time";
 import { listContests, listEntries } from "./api";
 import {
   contestName,
   countEntries,
   METHOD_WORDS,
-  networkName,
   STATUS_WORDS,
   STATUSES,
   statusText,
@@ -34,6 +35,8 @@ export function ContestList() {
     setMore({ items: [], cursor: page.next_cursor ?? null });
     return page.items;
   }, [brand, status]);
+  // A contest opened, closed or drawn elsewhere shows its new state without a reload.
+  useLive(["contest"], () => void first.reload());
 
   const contests = [...(first.data ?? []), ...more.items];
   const showMore = async () => {

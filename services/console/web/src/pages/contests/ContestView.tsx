@@ -4,19 +4,20 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiProblem } from "../../api/client";
+import { useLive } from "../../app/live";
 import { useSession } from "../../app/session";
+import { ConfirmDialog } from "../../components/Dialog";
 import { Badge, ErrorNotice, Loading, PageHeader, useAction, useNow, useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { formatDateTime } from "../../lib/time";
 import { announceContest, drawContest, getCertificate, getContest, listEntries, openContest } from "./api";
 import { CertificateView } from "./CertificateView";
-import { ConfirmDialog } from "./ConfirmDialog";
 import {
   contestName,
   contestSteps,
   countEntries,
   formatFullDateTime,
   METHOD_WORDS,
-  networkName,
   POLICY_WORDS,
   STATUS_WORDS,
   statusText,
@@ -44,10 +45,16 @@ export function useContestData(id: string) {
   const watching = status === "open" || status === "closed";
   const reloadContest = contest.reload;
   const reloadEntries = entries.reload;
+  // The contest's own events (opened, closed, drawn, announced) arrive live; entries are
+  // not events, so they are polled while the contest collects them.
+  useLive(["contest"], (m) => {
+    if (m === "reset" || m.data.contest_id === id) {
+      void reloadContest();
+      void reloadEntries();
+    }
+  });
   useEffect(() => {
     if (!watching) return;
-    // Contest events do not reach the live stream (it carries cases, SLA, alerts, posts),
-    // so entries and the state are polled while the contest collects entries.
     const timer = setInterval(() => {
       if (document.visibilityState === "hidden") return;
       void reloadContest();
@@ -197,6 +204,7 @@ export function ContestView() {
       <ConfirmDialog
         open={confirming === "open"}
         title="Open this contest?"
+        tone="primary"
         busy={action.busy}
         onCancel={() => setConfirming(null)}
         onConfirm={() => void run("open")}
@@ -213,6 +221,7 @@ export function ContestView() {
       <ConfirmDialog
         open={confirming === "draw"}
         title="Draw the winners now?"
+        tone="primary"
         busy={action.busy}
         onCancel={() => setConfirming(null)}
         onConfirm={() => void run("draw")}
@@ -230,6 +239,7 @@ export function ContestView() {
       <ConfirmDialog
         open={confirming === "announce"}
         title="Announce the winners?"
+        tone="primary"
         busy={action.busy}
         onCancel={() => setConfirming(null)}
         onConfirm={() => void run("announce")}

@@ -93,6 +93,15 @@ describe("the set-up form", () => {
     expect(formToBody(form({ methods: ["reply"] }), "acme", ZONE).hashtag).toBeNull();
   });
 
+  it("reads times across daylight-saving changes as the publisher does", () => {
+    // 02:30 on 25 October happens twice in Madrid: the first (CEST) is meant; 02:30 on
+    // 29 March is skipped: it moves forward to 03:30 CEST.
+    const body = formToBody(form({ opens_at: "2026-03-29T02:30", closes_at: "2026-10-25T02:30" }), "acme", ZONE);
+    expect(body.opens_at).toBe("2026-03-29T01:30:00.000Z");
+    expect(body.closes_at).toBe("2026-10-25T00:30:00.000Z");
+    expect(validateForm(form({ opens_at: "2026-02-30T10:00" }), ZONE).opens_at).toMatch(/start to count/);
+  });
+
   it("round-trips a stored contest", () => {
     const c = contest();
     const f = formFromContest(c, ZONE);

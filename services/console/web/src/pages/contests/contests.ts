@@ -2,8 +2,9 @@
 // publisher's API (services/publisher/src/smm_publisher/api/contests.py), the next steps of
 // a contest and the counts of its entries. Pure: no React, no fetch.
 import type { PublisherTypes } from "../../api/client";
+import { networkName, type Network } from "../../lib/networks";
 import { timeZone } from "../../lib/time";
-import { fromLocalInput, toLocalInput } from "./localTime";
+import { fromLocalInput, toLocalInput } from "../../lib/zoned";
 
 type Schemas = PublisherTypes["schemas"];
 export type Contest = Schemas["ContestOut"];
@@ -11,7 +12,6 @@ export type ContestIn = Schemas["ContestIn"];
 export type ContestReplaceIn = Schemas["ContestReplaceIn"];
 export type Entry = Schemas["EntryOut"];
 export type Certificate = Schemas["CertificateOut"];
-export type Network = Schemas["Network"];
 export type ContestStatus = Contest["status"];
 export type Method = ContestIn["methods"][number];
 export type Policy = ContestIn["unknown_followers"];
@@ -29,22 +29,6 @@ export const LIMITS = {
 } as const;
 
 // --- words ---------------------------------------------------------------------------------
-
-export const NETWORK_NAMES: Record<Network, string> = {
-  x: "X",
-  facebook: "Facebook",
-  instagram: "Instagram",
-  vk: "VK",
-  telegram: "Telegram",
-  youtube: "YouTube",
-  mastodon: "Mastodon",
-  reddit: "Reddit",
-};
-export const NETWORKS = Object.keys(NETWORK_NAMES) as Network[];
-
-export function networkName(network: string): string {
-  return NETWORK_NAMES[network as Network] ?? network;
-}
 
 export const STATUSES: ContestStatus[] = ["draft", "open", "closed", "drawn", "announced"];
 
@@ -208,6 +192,12 @@ export const FIELD_LABELS: Record<FormField, string> = {
 
 const HOUR = 3_600_000;
 
+/** The instant (ISO 8601, UTC) of a datetime-local value read in `zone`, or null when it is not a time. */
+function instantOf(value: string, zone: string): string | null {
+  const parsed = fromLocalInput(value, zone);
+  return parsed ? new Date(parsed.at).toISOString() : null;
+}
+
 /** A new contest: opening at the next full hour, closing a week later. */
 export function emptyForm(now: number, zone = timeZone()): ContestForm {
   const opens = Math.ceil((now + 1) / HOUR) * HOUR;
@@ -285,8 +275,8 @@ export function validateForm(form: ContestForm, zone = timeZone()): FieldErrors 
   if (form.thread_native_id.trim().length > LIMITS.nativeId) {
     errors.thread_native_id = `Use at most ${LIMITS.nativeId} characters.`;
   }
-  const opens = form.opens_at ? fromLocalInput(form.opens_at, zone) : null;
-  const closes = form.closes_at ? fromLocalInput(form.closes_at, zone) : null;
+  const opens = form.opens_at ? instantOf(form.opens_at, zone) : null;
+  const closes = form.closes_at ? instantOf(form.closes_at, zone) : null;
   if (!opens) errors.opens_at = "Enter the date and time entries start to count.";
   if (!closes) errors.closes_at = "Enter the date and time entries stop counting.";
   if (opens && closes && Date.parse(closes) <= Date.parse(opens)) {
@@ -331,8 +321,8 @@ export function formToBody(form: ContestForm, brandId: string, zone = timeZone()
     network: form.network as Network,
     post_native_id: form.post_native_id.trim(),
     thread_native_id: thread || null,
-    opens_at: fromLocalInput(form.opens_at, zone) ?? form.opens_at,
-    closes_at: fromLocalInput(form.closes_at, zone) ?? form.closes_at,
+    opens_at: instantOf(form.opens_at, zone) ?? form.opens_at,
+    closes_at: instantOf(form.closes_at, zone) ?? form.closes_at,
     methods: METHODS.filter((m) => form.methods.includes(m)),
     // A hashtag typed while hashtag entry is off is kept only if entering by it is on.
     hashtag: tag && form.methods.includes("hashtag") ? tag : null,

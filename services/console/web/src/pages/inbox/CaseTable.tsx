@@ -3,6 +3,8 @@
 import { memo, useEffect, useRef } from "react";
 import { Link } from "react-router-dom";
 import { Badge } from "../../components/ui";
+import { PRIORITY_LABELS, slaMetricLabel } from "../../lib/cases";
+import { networkName } from "../../lib/networks";
 import { formatDateTime, formatTime } from "../../lib/time";
 import { assigneeLabel, type Agent } from "./agents";
 import {
@@ -10,9 +12,6 @@ import {
   authorLabel,
   authorName,
   excerpt,
-  metricLabel,
-  networkName,
-  PRIORITY_LABELS,
   STATUS_LABELS,
   type CaseOut,
   type PriorityName,
@@ -43,7 +42,7 @@ function SlaCell({ c, breaches }: { c: CaseOut; breaches: BreachTimes }) {
       <span className="inbox-countdown">{slaText(s, now)}</span>
       {(s.metric || at) && (
         <span className="inbox-sla-detail small muted">
-          {s.metric ? metricLabel(s.metric) : ""}
+          {s.metric ? slaMetricLabel(s.metric).toLowerCase() : ""}
           {at ? (
             <>
               {s.metric ? ", " : ""}

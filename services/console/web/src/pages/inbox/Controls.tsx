@@ -12,14 +12,12 @@ import {
   type SortChoice,
   type StatusChoice,
 } from "./filters";
+import { ACTIVE_STATUSES, PRIORITY_LABELS } from "../../lib/cases";
+import { NETWORKS, networkName } from "../../lib/networks";
 import {
-  ACTIVE_STATUSES,
-  NETWORKS,
   PRIORITIES,
-  PRIORITY_LABELS,
   STATUSES,
   STATUS_LABELS,
-  networkName,
   type PriorityName,
 } from "./format";
 import { BUILT_IN_VIEWS, type SavedView } from "./views";

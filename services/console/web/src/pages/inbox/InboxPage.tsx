@@ -5,14 +5,15 @@ import { useNavigate, useSearchParams } from "react-router-dom";
 import { ok, responder, type ResponderTypes } from "../../api/client";
 import { useLive } from "../../app/live";
 import { useBrand, useMe, useSession } from "../../app/session";
+import { ConfirmDialog, Dialog } from "../../components/Dialog";
 import { Empty, ErrorNotice, Loading, PageHeader, useAction, useResource } from "../../components/ui";
 import { parseAgents, parseDepartments, type Agent, type Department } from "./agents";
 import { chunk, bulkHeadline, summarizeBulk, type BulkResult } from "./bulk";
 import { CaseTable, caseHref } from "./CaseTable";
 import { BulkBar, CountsBar, FilterBar, ViewsBar } from "./Controls";
-import { Dialog } from "./Dialog";
 import { filtersFromParams, filtersToParams, matchesText, DEFAULT_FILTERS, type InboxFilters } from "./filters";
-import { authorLabel, networkName, type CaseOut } from "./format";
+import { networkName } from "../../lib/networks";
+import { authorLabel, type CaseOut } from "./format";
 import { debounce, liveEffect } from "./live";
 import { keepFocus, moveFocus, shortcutFor, SHORTCUTS } from "./shortcuts";
 import { learnFromCases, learnFromEvent, learnFromTimeline, sortByDeadline, unknownBreaches } from "./sla";
@@ -529,7 +530,7 @@ export default function InboxPage() {
         </>
       )}
 
-      <Dialog open={helpOpen} title="Keyboard shortcuts" onClose={() => setHelpOpen(false)}>
+      <Dialog open={helpOpen} title="Keyboard shortcuts" onClose={() => setHelpOpen(false)} closeButton>
         <table className="inbox-shortcuts">
           <caption className="sr-only">Keys and what they do in the inbox</caption>
           <thead>
@@ -557,33 +558,22 @@ export default function InboxPage() {
         <p className="small muted">Shortcuts do nothing while you type in a field. Escape closes this dialog.</p>
       </Dialog>
 
-      <Dialog
+      <ConfirmDialog
         open={confirmClose}
         title={`Close ${selectedIds.length} case${selectedIds.length === 1 ? "" : "s"}?`}
-        onClose={() => setConfirmClose(false)}
-        actions={
-          <>
-            <button
-              type="button"
-              className="danger"
-              onClick={() => {
-                setConfirmClose(false);
-                void runBulk(selectedIds, { action: "status", status: "closed" }, "closed");
-              }}
-            >
-              Close the cases
-            </button>
-            <button type="button" data-autofocus onClick={() => setConfirmClose(false)}>
-              Cancel
-            </button>
-          </>
-        }
+        confirmLabel="Close the cases"
+        closeButton
+        onConfirm={() => {
+          setConfirmClose(false);
+          void runBulk(selectedIds, { action: "status", status: "closed" }, "closed");
+        }}
+        onCancel={() => setConfirmClose(false)}
       >
         <p>
           Closing is final: a closed case cannot be reopened, and the customer's next message starts a new case. To
           finish cases that may come back, resolve them instead.
         </p>
-      </Dialog>
+      </ConfirmDialog>
     </section>
   );
 }

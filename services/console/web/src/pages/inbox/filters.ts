@@ -2,9 +2,9 @@
 // the `GET /v1/cases` query they become. The API has no text search: `q` filters the loaded
 // cases in the browser (`matchesText`).
 import type { operations } from "../../api/gen/responder";
+import { ACTIVE_STATUSES } from "../../lib/cases";
+import { NETWORKS } from "../../lib/networks";
 import {
-  ACTIVE_STATUSES,
-  NETWORKS,
   PRIORITIES,
   STATUSES,
   type CaseOut,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ageText, authorLabel, authorName, excerpt, networkName } from "./format";
+import { ageText, authorLabel, authorName, excerpt } from "./format";
 
 describe("format", () => {
   it("names authors by handle, then name, then id", () => {
@@ -18,12 +18,10 @@ describe("format", () => {
     expect(cut.endsWith("word…")).toBe(true);
   });
 
-  it("says ages coarsely and networks by name", () => {
+  it("says ages coarsely", () => {
     expect(ageText(30_000)).toBe("just now");
     expect(ageText(12 * 60_000)).toBe("12 min");
     expect(ageText(185 * 60_000)).toBe("3 h 05 min");
     expect(ageText(52 * 3_600_000)).toBe("2 d 4 h");
-    expect(networkName("x")).toBe("X");
-    expect(networkName("unknown")).toBe("unknown");
   });
 });

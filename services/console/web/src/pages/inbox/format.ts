@@ -1,37 +1,10 @@
-// Words the inbox shows for the API's values: networks, statuses, priorities, authors, ages.
+// Words the inbox shows for the API's values: statuses, priorities, authors, ages. Networks
+// are named by lib/networks, active statuses, priority words and SLA metrics by lib/cases.
 import type { ResponderTypes } from "../../api/client";
+import type { PriorityName, StatusName } from "../../lib/cases";
 
 export type CaseOut = ResponderTypes["schemas"]["CaseOut"];
-export type StatusName = CaseOut["status"];
-export type PriorityName = CaseOut["priority"];
-export type NetworkName = NonNullable<ResponderTypes["schemas"]["AgentIn"]["networks"]>[number];
-
-/** Every network the platform listens to (the API's values), in menu order. */
-export const NETWORKS = [
-  "x",
-  "facebook",
-  "instagram",
-  "telegram",
-  "vk",
-  "youtube",
-  "mastodon",
-  "reddit",
-] as const satisfies readonly NetworkName[];
-
-const NETWORK_NAMES: Record<NetworkName, string> = {
-  x: "X",
-  vk: "VK",
-  facebook: "Facebook",
-  instagram: "Instagram",
-  telegram: "Telegram",
-  youtube: "YouTube",
-  mastodon: "Mastodon",
-  reddit: "Reddit",
-};
-
-export function networkName(network: string): string {
-  return (NETWORK_NAMES as Record<string, string>)[network] ?? network;
-}
+export type { PriorityName, StatusName };
 
 export const STATUSES = [
   "new",
@@ -42,9 +15,6 @@ export const STATUSES = [
   "closed",
 ] as const satisfies readonly StatusName[];
 
-/** Statuses in which the team still has work to do (the responder's ACTIVE_STATUSES). */
-export const ACTIVE_STATUSES = ["new", "open", "pending_customer", "pending_department"] as const satisfies readonly StatusName[];
-
 export const STATUS_LABELS: Record<StatusName, string> = {
   new: "New",
   open: "Open",
@@ -54,26 +24,8 @@ export const STATUS_LABELS: Record<StatusName, string> = {
   closed: "Closed",
 };
 
+/** Priorities, most urgent first (the inbox's filter order). */
 export const PRIORITIES = ["urgent", "high", "normal", "low"] as const satisfies readonly PriorityName[];
-
-export const PRIORITY_LABELS: Record<PriorityName, string> = {
-  urgent: "Urgent",
-  high: "High",
-  normal: "Normal",
-  low: "Low",
-};
-
-const METRIC_LABELS: Record<string, string> = {
-  first_response: "first response",
-  next_response: "next response",
-  resolution: "resolution",
-  time_to_assignment: "assignment",
-  department_response: "department answer",
-};
-
-export function metricLabel(metric: string): string {
-  return METRIC_LABELS[metric] ?? metric.replace(/_/g, " ");
-}
 
 function text(value: unknown): string {
   return typeof value === "string" ? value.trim() : "";

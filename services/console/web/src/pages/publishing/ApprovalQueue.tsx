@@ -5,6 +5,7 @@ import { Link } from "react-router-dom";
 import { ok, publisher } from "../../api/client";
 import { useBrand, useSession } from "../../app/session";
 import { Empty, ErrorNotice, Loading, useAction, useResource } from "../../components/ui";
+import { isNetwork } from "../../lib/networks";
 import { formatDateTime, timeZone } from "../../lib/time";
 import {
   publishAt,
@@ -16,7 +17,6 @@ import {
   type Content,
   type WorkflowInfo,
 } from "./content";
-import { isNetwork } from "./networks";
 import {
   Announcement,
   AuditTrail,

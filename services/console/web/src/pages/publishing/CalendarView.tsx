@@ -6,8 +6,8 @@ import { ok, publisher } from "../../api/client";
 import { useBrand, useSession } from "../../app/session";
 import { ErrorNotice, Loading, useAction, useResource } from "../../components/ui";
 import { formatDateTime, formatTime, timeZone } from "../../lib/time";
+import { dateKey, wallTime } from "../../lib/zoned";
 import {
-  dateKey,
   dateOf,
   dayHeading,
   droppedAt,
@@ -17,7 +17,6 @@ import {
   sameDate,
   shiftAnchor,
   viewRange,
-  wallTime,
   weekdayName,
   type CalendarDay,
   type CalendarView as View,

@@ -5,7 +5,9 @@ import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 import { ok, publisher } from "../../api/client";
 import { useBrand, useSession } from "../../app/session";
+import { ConfirmDialog } from "../../components/Dialog";
 import { ErrorNotice, Field, Loading, useAction, useResource } from "../../components/ui";
+import { NETWORK_NAMES, networkName, type Network } from "../../lib/networks";
 import { formatDateTime, timeZone } from "../../lib/time";
 import {
   EDITABLE,
@@ -26,12 +28,11 @@ import {
   type Content,
   type VariantDraft,
 } from "./content";
-import { NETWORK_INFO, counterText, lengthInfo, networkName, variantProblems, type Network } from "./networks";
+import { counterText, lengthInfo, variantProblems } from "./networks";
 import {
   Announcement,
   AuditTrail,
   CommentBox,
-  Dialog,
   NetworkTag,
   PostPreview,
   StatusBadge,
@@ -444,17 +445,15 @@ export function Composer() {
       )}
 
       {confirmCancel && (
-        <Dialog title="Cancel this post for good?" onClose={() => setConfirmCancel(false)}>
+        <ConfirmDialog
+          title="Cancel this post for good?"
+          confirmLabel="Cancel the post"
+          cancelLabel="Keep it"
+          onConfirm={() => void cancelPost()}
+          onCancel={() => setConfirmCancel(false)}
+        >
           <p>It leaves the calendar and cannot be published; you can duplicate it later to reuse its content.</p>
-          <div className="row">
-            <button type="button" className="danger" onClick={() => void cancelPost()}>
-              Cancel the post
-            </button>
-            <button type="button" onClick={() => setConfirmCancel(false)} autoFocus>
-              Keep it
-            </button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       )}
     </div>
   );
@@ -540,7 +539,7 @@ function VariantTabs({
   const draft = form.variants[active] ?? emptyVariant();
   const fields = variantFields(form, active);
   const info = lengthInfo(active, fields);
-  const name = NETWORK_INFO[active].name;
+  const name = NETWORK_NAMES[active];
   const own = draft.text !== null;
   const activeProblems = problems.get(active) ?? [];
   return (
@@ -564,7 +563,7 @@ function VariantTabs({
               }}
               onClick={() => setChosen(n)}
             >
-              <NetworkTag network={n} decorative /> {NETWORK_INFO[n].name}
+              <NetworkTag network={n} decorative /> {NETWORK_NAMES[n]}
               {bad && <span className="pub-tab-warning"> (needs a fix)</span>}
             </button>
           );

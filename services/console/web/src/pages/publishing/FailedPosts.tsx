@@ -4,9 +4,9 @@ import { Link } from "react-router-dom";
 import { ok, publisher } from "../../api/client";
 import { useBrand, useSession } from "../../app/session";
 import { Empty, ErrorNotice, Loading, useAction, useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { formatDateTime, timeZone } from "../../lib/time";
 import { failuresFromSummary, failuresOf, publishAt, type Account, type Content } from "./content";
-import { networkName } from "./networks";
 import { Announcement, NetworkTag, useAccounts, useAnnouncement, useLiveReload } from "./shared";
 
 export function FailedPosts() {

@@ -1,22 +1,9 @@
-// Calendar maths in an IANA time zone, without a date library: wall clock <-> instant,
-// day boundaries (23- and 25-hour days included), week and month grids, where a dropped
-// post lands, and the datetime-local input's value in the user's zone.
+// The publishing calendar's maths in an IANA time zone: day boundaries (23- and 25-hour
+// days included), week and month grids, and where a dropped post lands. The wall-clock
+// primitives (wall time <-> instant, the datetime-local value) are in lib/zoned.
+import { dateKey, isCivilDate, wallTime, wallToInstant, weekdayOf, type CivilDate } from "../../lib/zoned";
 
 export type CalendarView = "week" | "month";
-
-/** A date on the wall calendar (month 1-12). */
-export interface CivilDate {
-  year: number;
-  month: number;
-  day: number;
-}
-
-/** A wall-clock time in some zone. */
-export interface WallTime extends CivilDate {
-  hour: number;
-  minute: number;
-  second: number;
-}
 
 /** One day of a grid: its key, its date, and the instants it spans in the zone. */
 export interface CalendarDay {
@@ -30,94 +17,11 @@ export interface CalendarDay {
   inPeriod: boolean;
 }
 
-const DAY_MS = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function partsFormatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-      era: "short",
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** The wall-clock time of instant `ms` in `zone`. */
-export function wallTime(ms: number, zone: string): WallTime {
-  const out: Record<string, number> = {};
-  let bc = false;
-  for (const part of partsFormatter(zone).formatToParts(new Date(ms))) {
-    if (part.type === "era") bc = part.value.startsWith("B");
-    else if (part.type !== "literal") out[part.type] = Number(part.value);
-  }
-  const year = bc ? 1 - (out.year ?? 0) : (out.year ?? 0);
-  // Some engines still write midnight as 24 with h23; it is hour 0 of the same day.
-  return {
-    year,
-    month: out.month ?? 1,
-    day: out.day ?? 1,
-    hour: (out.hour ?? 0) % 24,
-    minute: out.minute ?? 0,
-    second: out.second ?? 0,
-  };
-}
-
-function wallAsUtc(w: WallTime): number {
-  const d = new Date(0);
-  d.setUTCFullYear(w.year, w.month - 1, w.day);
-  d.setUTCHours(w.hour, w.minute, w.second, 0);
-  return d.getTime();
-}
-
-/** How far `zone` is ahead of UTC at instant `ms` (ms; whole seconds). */
-export function zoneOffset(ms: number, zone: string): number {
-  const whole = Math.floor(ms / 1000) * 1000;
-  return wallAsUtc(wallTime(whole, zone)) - whole;
-}
-
-/**
- * The instant of wall-clock time `wall` in `zone`.
- *
- * A time that happens twice (the autumn change) is its first occurrence, as the publisher
- * reads it; a time the clocks skip (the spring change) is moved forward by the gap
- * (02:30 in a 02:00→03:00 gap is 03:30), so a day always has a first instant.
- */
-export function wallToInstant(wall: WallTime, zone: string): number {
-  const local = wallAsUtc(wall);
-  const before = zoneOffset(local - DAY_MS, zone);
-  const after = zoneOffset(local + DAY_MS, zone);
-  const candidates = [local - before, local - after].filter((t) => zoneOffset(t, zone) === local - t);
-  if (candidates.length) return Math.min(...candidates);
-  return local - before; // in a gap: the offset before the change moves it forward
-}
-
-/** Whether `wall` exists in `zone` (false inside a spring-forward gap). */
-export function wallExists(wall: WallTime, zone: string): boolean {
-  const w = wallTime(wallToInstant(wall, zone), zone);
-  return w.year === wall.year && w.month === wall.month && w.day === wall.day && w.hour === wall.hour && w.minute === wall.minute;
-}
-
-export function dateKey(d: CivilDate): string {
-  const y = String(d.year).padStart(4, "0");
-  return `${y}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
-}
-
 export function parseDateKey(key: string | null | undefined): CivilDate | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key ?? "");
   if (!m) return null;
   const date = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
-  const check = addDays(date, 0);
-  return check.month === date.month && check.day === date.day ? date : null;
+  return isCivilDate(date) ? date : null;
 }
 
 /** The calendar date `n` days after `d` (negative: before). */
@@ -134,15 +38,8 @@ export function addMonths(d: CivilDate, n: number): CivilDate {
   return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: 1 };
 }
 
-/** 0 = Monday … 6 = Sunday. */
-export function weekday(d: CivilDate): number {
-  const t = new Date(0);
-  t.setUTCFullYear(d.year, d.month - 1, d.day);
-  return (t.getUTCDay() + 6) % 7;
-}
-
 export function startOfWeek(d: CivilDate): CivilDate {
-  return addDays(d, -weekday(d));
+  return addDays(d, -weekdayOf(d));
 }
 
 export function sameDate(a: CivilDate, b: CivilDate): boolean {
@@ -218,28 +115,6 @@ export interface DropTarget {
 export function droppedAt(original: number, target: DropTarget, zone: string): number {
   const w = wallTime(original, zone);
   return wallToInstant({ ...target.date, hour: target.hour ?? w.hour, minute: w.minute, second: w.second }, zone);
-}
-
-/** A `datetime-local` value ("2026-11-27T14:05") for instant `ms` in `zone`. */
-export function toInputValue(ms: number, zone: string): string {
-  const w = wallTime(ms, zone);
-  return `${dateKey(w)}T${String(w.hour).padStart(2, "0")}:${String(w.minute).padStart(2, "0")}`;
-}
-
-/** The instant of a `datetime-local` value read in `zone`; null when it is not a time. */
-export function fromInputValue(value: string, zone: string): { at: number; exists: boolean } | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/.exec(value.trim());
-  if (!m) return null;
-  const wall: WallTime = {
-    year: Number(m[1]),
-    month: Number(m[2]),
-    day: Number(m[3]),
-    hour: Number(m[4]),
-    minute: Number(m[5]),
-    second: Number(m[6] ?? 0),
-  };
-  if (!parseDateKey(dateKey(wall)) || wall.hour > 23 || wall.minute > 59 || wall.second > 59) return null;
-  return { at: wallToInstant(wall, zone), exists: wallExists(wall, zone) };
 }
 
 /** Items grouped by the key of their day in `zone`, each group in time order. */

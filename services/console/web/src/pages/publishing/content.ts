@@ -2,8 +2,9 @@
 // composer's form <-> the publisher's ContentIn, which workflow applies, the approval trail,
 // and failed deliveries in words.
 import type { PublisherTypes } from "../../api/client";
-import { fromInputValue, toInputValue } from "./calendar";
-import { NETWORKS, isNetwork, type Network, type VariantFields } from "./networks";
+import { NETWORKS, isNetwork, type Network } from "../../lib/networks";
+import { fromLocalInput, toLocalInput } from "../../lib/zoned";
+import type { VariantFields } from "./networks";
 
 export type Content = PublisherTypes["schemas"]["ContentOut"];
 export type ContentStatus = Content["status"];
@@ -182,7 +183,7 @@ export function formFromContent(c: Content, zone: string): ComposerForm {
     variants: drafts,
     campaign: c.campaign_id ?? "",
     labels: c.labels.join(", "),
-    scheduleAt: at === null ? "" : toInputValue(at, zone),
+    scheduleAt: at === null ? "" : toLocalInput(at, zone),
     loaded: { networks: variants.map((v) => v.network), targets: [...c.targets] },
   };
 }
@@ -201,7 +202,7 @@ export function buildBody(
   if (!networks.length) problems.push("Choose at least one account to post from.");
   let schedule: ContentBody["schedule"] = null;
   if (form.scheduleAt.trim()) {
-    const parsed = fromInputValue(form.scheduleAt, zone);
+    const parsed = fromLocalInput(form.scheduleAt, zone);
     if (!parsed) problems.push("“Schedule at” is not a date and time; pick one or clear it.");
     else schedule = { at: new Date(parsed.at).toISOString(), time_zone: zone };
   }

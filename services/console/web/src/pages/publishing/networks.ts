@@ -5,23 +5,19 @@
 // (POST_TEXT_LIMITS, TELEGRAM_CAPTION_LIMIT, REDDIT_TITLE_LIMIT, MEDIA_LIMITS, LINK_IN_TEXT,
 // URL_WEIGHT, post_length, Variant.post_text, check_variant). The publisher's API does not
 // serve them, so they are copied here; the server's check stays the authority on save.
-import type { PublisherTypes } from "../../api/client";
+// Which networks there are, their order and names are in lib/networks.
+import { NETWORK_NAMES, type Network } from "../../lib/networks";
 
-export type Network = PublisherTypes["schemas"]["Network"];
-
-/** The order networks are listed in (the publisher sorts variants by name; we list by use). */
-export const NETWORKS: readonly Network[] = ["x", "telegram", "vk", "facebook", "instagram", "mastodon", "youtube", "reddit"];
-
-/** Names and the short text that stands for each network's icon. */
-export const NETWORK_INFO: Record<Network, { name: string; short: string }> = {
-  x: { name: "X", short: "X" },
-  telegram: { name: "Telegram", short: "TG" },
-  vk: { name: "VK", short: "VK" },
-  facebook: { name: "Facebook", short: "FB" },
-  instagram: { name: "Instagram", short: "IG" },
-  mastodon: { name: "Mastodon", short: "MA" },
-  youtube: { name: "YouTube", short: "YT" },
-  reddit: { name: "Reddit", short: "RD" },
+/** The short text that stands for each network's icon. */
+export const NETWORK_SHORT: Readonly<Record<Network, string>> = {
+  x: "X",
+  telegram: "TG",
+  vk: "VK",
+  facebook: "FB",
+  instagram: "IG",
+  mastodon: "MA",
+  youtube: "YT",
+  reddit: "RD",
 };
 
 export const POST_TEXT_LIMITS: Record<Network, number> = {
@@ -52,14 +48,6 @@ export const LINK_IN_TEXT: ReadonlySet<Network> = new Set<Network>(["x", "mastod
 export const URL_WEIGHTED: ReadonlySet<Network> = new Set<Network>(["x", "mastodon"]);
 export const URL_WEIGHT = 23;
 const URL = /https?:\/\/\S+/g;
-
-export function isNetwork(value: unknown): value is Network {
-  return typeof value === "string" && value in NETWORK_INFO;
-}
-
-export function networkName(value: string): string {
-  return isNetwork(value) ? NETWORK_INFO[value].name : value;
-}
 
 /** Length in code points, as the publisher (Python) counts. */
 export function codePoints(text: string): number {
@@ -128,7 +116,7 @@ function isHttpUrl(value: string): boolean {
 
 /** What the publisher would refuse in this variant, in words (empty: nothing). */
 export function variantProblems(network: Network, v: VariantFields): string[] {
-  const name = NETWORK_INFO[network].name;
+  const name = NETWORK_NAMES[network];
   const problems: string[] = [];
   for (const url of v.mediaUrls) {
     if (!isHttpUrl(url)) problems.push(`The media link “${url}” must be an http:// or https:// address.`);

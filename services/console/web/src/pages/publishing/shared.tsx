@@ -1,12 +1,14 @@
 // Pieces the publishing views share: network tags, status badges, the post preview, the
 // approval trail with comments, the reschedule dialog, and live refresh.
-import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { ApiProblem, ok, publisher } from "../../api/client";
 import { useLive, type LiveMessage } from "../../app/live";
 import { useBrand, useSession } from "../../app/session";
+import { Dialog } from "../../components/Dialog";
 import { Badge, ErrorNotice, Field, useAction, useResource } from "../../components/ui";
+import { NETWORK_NAMES, isNetwork, networkName, type Network } from "../../lib/networks";
 import { formatDateTime } from "../../lib/time";
-import { fromInputValue, toInputValue } from "./calendar";
+import { fromLocalInput, toLocalInput } from "../../lib/zoned";
 import {
   AUDIT_WORDS,
   STATUS_TONE,
@@ -17,11 +19,11 @@ import {
   type Content,
   type ContentStatus,
 } from "./content";
-import { NETWORK_INFO, isNetwork, lengthInfo, networkName, postText, segments, type Network, type VariantFields } from "./networks";
+import { NETWORK_SHORT, lengthInfo, postText, segments, type VariantFields } from "./networks";
 
 /** The network's short text in place of an icon; `decorative` when its name is written next to it. */
 export function NetworkTag({ network, decorative = false }: { network: string; decorative?: boolean }) {
-  const short = isNetwork(network) ? NETWORK_INFO[network].short : network.slice(0, 2).toUpperCase();
+  const short = isNetwork(network) ? NETWORK_SHORT[network] : network.slice(0, 2).toUpperCase();
   if (decorative) {
     return (
       <span className={`pub-net pub-net-${network}`} aria-hidden="true">
@@ -104,10 +106,10 @@ export function PostPreview({ network, fields, authors }: { network: Network; fi
   const author = authors[0];
   const link = fields.link.trim();
   return (
-    <article className={`pub-preview pub-preview-${network}`} aria-label={`Preview on ${NETWORK_INFO[network].name}`}>
+    <article className={`pub-preview pub-preview-${network}`} aria-label={`Preview on ${NETWORK_NAMES[network]}`}>
       <header className="pub-preview-head">
         <NetworkTag network={network} />
-        <strong>{author ? author.name : `Your ${NETWORK_INFO[network].name} account`}</strong>
+        <strong>{author ? author.name : `Your ${NETWORK_NAMES[network]} account`}</strong>
         {authors.length > 1 && <span className="muted small"> and {authors.length - 1} more</span>}
       </header>
       {network === "reddit" && <p className="pub-preview-title">{fields.title.trim() || "(no headline yet)"}</p>}
@@ -207,37 +209,6 @@ export function CommentBox({ content, onDone }: { content: Content; onDone: (upd
   );
 }
 
-/**
- * A modal dialog (native <dialog>: focus stays inside, Escape closes) that gives focus back
- * to what opened it.
- */
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const opener = useRef<Element | null>(null);
-  useEffect(() => {
-    opener.current = document.activeElement;
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => {
-      if (opener.current instanceof HTMLElement) opener.current.focus();
-    };
-  }, []);
-  return (
-    <dialog
-      ref={ref}
-      className="pub-dialog"
-      aria-labelledby="pub-dialog-title"
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-    >
-      <h2 id="pub-dialog-title">{title}</h2>
-      {children}
-    </dialog>
-  );
-}
-
 /** Problems found before asking the API, in the same words-and-next-step shape. */
 export function formProblem(message: string): ApiProblem {
   return new ApiProblem(422, "form.invalid", message, "Correct it and try again.");
@@ -245,7 +216,7 @@ export function formProblem(message: string): ApiProblem {
 
 /** Check a time chosen in the user's zone: a real, future time (the API refuses past ones). */
 export function checkScheduleInput(value: string, zone: string, now = Date.now()): number {
-  const parsed = fromInputValue(value, zone);
+  const parsed = fromLocalInput(value, zone);
   if (!parsed) throw formProblem("Choose a date and time in “Schedule at”.");
   if (!parsed.exists) throw formProblem(`That time does not exist in ${zone}: the clocks skip it. Choose another time.`);
   if (parsed.at <= now) throw formProblem("That time has passed; choose a time in the future.");
@@ -276,7 +247,7 @@ export function RescheduleDialog({
 }) {
   const brand = useBrand();
   const at = publishAt(content);
-  const [value, setValue] = useState(() => (at === null ? "" : toInputValue(at, zone)));
+  const [value, setValue] = useState(() => (at === null ? "" : toLocalInput(at, zone)));
   const action = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -288,7 +259,7 @@ export function RescheduleDialog({
       <form onSubmit={submit}>
         <Field label="Schedule at" hint={`In your time zone, ${zone}.`}>
           {(props) => (
-            <input {...props} type="datetime-local" required value={value} onChange={(e) => setValue(e.target.value)} autoFocus />
+            <input {...props} type="datetime-local" required value={value} onChange={(e) => setValue(e.target.value)} data-autofocus />
           )}
         </Field>
         <ErrorNotice error={action.error} />

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { consoleApi, ok, responder } from "../../api/client";
 import { useBrand, useMe, useSession } from "../../app/session";
 import { Badge, useResource } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { CrudSection, type RowTools } from "./CrudSection";
 import { useLookups } from "./lookups";
 import {
@@ -14,7 +15,6 @@ import {
   agentModel,
   agentUpdateBody,
   docVersion,
-  NETWORK_LABELS,
   type Doc,
 } from "./responderForms";
 
@@ -96,7 +96,7 @@ export function AgentsSection() {
         { header: "Load", cell: (a) => `${Number(a.active_cases ?? 0)} of ${Number(a.capacity ?? 0)} cases` },
         { header: "Departments", cell: (a) => list(a.departments).join(", ") || "General queue" },
         { header: "Languages", cell: (a) => list(a.languages).join(", ") || "Any" },
-        { header: "Networks", cell: (a) => list(a.networks).map((n) => NETWORK_LABELS[n] ?? n).join(", ") || "Any" },
+        { header: "Networks", cell: (a) => list(a.networks).map(networkName).join(", ") || "Any" },
         { header: "Replies", cell: (a) => (a.requires_approval === true ? "Need approval" : "Sent directly") },
       ]}
       layout={(ctx) => agentLayout(lookups, ctx.initial, ctx.mode === "edit", suggestions)}

@@ -2,8 +2,9 @@
 // (a form built from a layout) with "Save", "Cancel" and "Delete" (confirmed in a dialog).
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { ApiProblem } from "../../api/client";
+import { ConfirmDialog } from "../../components/Dialog";
 import { Empty, ErrorNotice, Loading, useAction, useResource } from "../../components/ui";
-import { ConfirmDialog, ErrorSummary, FormFields, SaveError, WriteReason, WRITE_REASON } from "./FormKit";
+import { ErrorSummary, FormFields, SaveError, WriteReason, WRITE_REASON } from "./FormKit";
 import {
   fieldErrorsFromDetails,
   fieldsOf,

@@ -1,5 +1,5 @@
 // The settings form kit's React side: inputs for every field type of formkit.ts, an error
-// summary that moves to the field, a confirmation dialog, and save errors in words.
+// summary that moves to the field, and save errors in words.
 import { useEffect, useId, useRef, type ReactNode } from "react";
 import { ApiProblem } from "../../api/client";
 import { ErrorNotice, Field } from "../../components/ui";
@@ -344,58 +344,6 @@ export function ErrorSummary({ errors, layout, formRef, attempt }: {
         ))}
       </ul>
     </div>
-  );
-}
-
-/** A modal confirmation (native dialog: focus stays inside, Escape cancels). */
-export function ConfirmDialog({ open, title, children, confirmLabel, busy, onConfirm, onCancel }: {
-  open: boolean;
-  title: string;
-  children?: ReactNode;
-  confirmLabel: string;
-  busy?: boolean;
-  onConfirm(): void;
-  onCancel(): void;
-}) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const opener = useRef<Element | null>(null);
-  const id = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) {
-      opener.current = document.activeElement;
-      if (typeof dialog.showModal === "function") dialog.showModal();
-      else dialog.setAttribute("open", "");
-    } else if (!open && dialog.open) {
-      dialog.close();
-      if (opener.current instanceof HTMLElement && opener.current.isConnected) opener.current.focus();
-    }
-  }, [open]);
-  return (
-    <dialog
-      ref={ref}
-      className="settings-dialog"
-      role="alertdialog"
-      aria-modal="true"
-      aria-labelledby={`${id}-title`}
-      aria-describedby={children ? `${id}-body` : undefined}
-      onCancel={(e) => {
-        e.preventDefault();
-        onCancel();
-      }}
-    >
-      <h2 id={`${id}-title`}>{title}</h2>
-      {children && <div id={`${id}-body`}>{children}</div>}
-      <div className="row settings-dialog-actions">
-        <button type="button" className="danger" disabled={busy} onClick={onConfirm}>
-          {confirmLabel}
-        </button>
-        <button type="button" autoFocus onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </dialog>
   );
 }
 

@@ -4,6 +4,7 @@ import { useId } from "react";
 import { ok, publisher } from "../../api/client";
 import { useBrand, useSession } from "../../app/session";
 import { Badge } from "../../components/ui";
+import { networkName } from "../../lib/networks";
 import { CrudSection } from "./CrudSection";
 import {
   accountCheck,
@@ -19,7 +20,6 @@ import {
   type Account,
   type Workflow,
 } from "./publisherForms";
-import { NETWORK_LABELS } from "./responderForms";
 
 function NeedsContentRead({ title }: { title: string }) {
   const id = useId();
@@ -47,7 +47,7 @@ export function AccountsSection() {
       sort={(a, b) => a.network.localeCompare(b.network) || a.name.localeCompare(b.name)}
       columns={[
         { header: "Name", cell: (a) => a.name },
-        { header: "Network", cell: (a) => NETWORK_LABELS[a.network] ?? a.network },
+        { header: "Network", cell: (a) => networkName(a.network) },
         { header: "Account", cell: (a) => <code>{a.native_id}</code> },
         { header: "Token", cell: (a) => (a.has_token ? <Badge tone="ok">Set</Badge> : <Badge tone="warning">Not set</Badge>) },
         { header: "Replies", cell: (a) => (a.replies ? "Answers customers" : "Posts only") },

@@ -1,8 +1,8 @@
 // The publisher's settings as forms: publishing accounts (write-only tokens) and approval
 // workflows. Pure: the React sections only wire these to the API.
 import type { PublisherTypes } from "../../api/client";
+import { NETWORKS, NETWORK_NAMES } from "../../lib/networks";
 import { options, type Errors, type Layout, type Model } from "./formkit";
-import { NETWORKS, NETWORK_LABELS } from "./responderForms";
 
 type S = PublisherTypes["schemas"];
 export type Account = S["AccountOut"];
@@ -45,7 +45,7 @@ export function accountLayout(editing: boolean, account?: Account, network?: str
       hint: editing ? "Fixed once created." : "Short and stable, e.g. x-main; content items refer to it.",
     },
     { type: "text", name: "name", label: "Name", required: true, maxLength: 200 },
-    { type: "select", name: "network", label: "Network", required: true, options: options(NETWORKS, NETWORK_LABELS), default: "x" },
+    { type: "select", name: "network", label: "Network", required: true, options: options(NETWORKS, NETWORK_NAMES), default: "x" },
     { type: "text", name: "native_id", label: "Account on the network", required: true, maxLength: 256, hint: NATIVE_ID_HINT[network ?? ""] ?? "The account as its network names it." },
     {
       type: "text",

@@ -73,7 +73,7 @@ describe("routing rules", () => {
     const body = routingRuleBody(out, "acme");
     expect(body).toMatchObject({ brand_id: "acme", name: "Refunds and returns", position: 20, enabled: true });
     expect(body.conditions).toMatchObject({
-      networks: ["vk", "x"],
+      networks: ["x", "vk"],
       kinds: ["review"],
       text_keywords: ["refund", "money back"],
       keyword_join: "any",

@@ -3,6 +3,7 @@
 // configuration and agents. Each kind has a layout, a model of an item, cross-field checks
 // and the API body of a model. Pure: the React sections only wire these to the API.
 import type { ResponderTypes } from "../../api/client";
+import { NETWORKS, NETWORK_NAMES } from "../../lib/networks";
 import {
   flatten,
   formatMinutes,
@@ -30,17 +31,6 @@ export interface Lookups {
 
 export const NO_LOOKUPS: Lookups = { departments: [], slaPolicies: [], calendars: [] };
 
-export const NETWORKS: S["AgentIn"]["networks"] = ["vk", "x", "facebook", "instagram", "telegram", "youtube", "mastodon", "reddit"];
-export const NETWORK_LABELS: Record<string, string> = {
-  vk: "VK",
-  x: "X",
-  facebook: "Facebook",
-  instagram: "Instagram",
-  telegram: "Telegram",
-  youtube: "YouTube",
-  mastodon: "Mastodon",
-  reddit: "Reddit",
-};
 const MENTION_KINDS = ["post", "comment", "reply", "direct_message", "repost", "review"];
 const MENTION_KIND_LABELS: Record<string, string> = { direct_message: "direct message" };
 const SENTIMENTS = ["positive", "neutral", "negative", "mixed", "unknown"];
@@ -88,7 +78,7 @@ export function docVersion(doc: Doc): number {
 // --- routing rules -----------------------------------------------------------------------
 
 const CONDITION_FIELDS = (): FieldSpec[] => [
-  { type: "multi", name: "conditions.networks", label: "Networks", options: options(NETWORKS, NETWORK_LABELS), hint: "None ticked: any network." },
+  { type: "multi", name: "conditions.networks", label: "Networks", options: options(NETWORKS, NETWORK_NAMES), hint: "None ticked: any network." },
   { type: "multi", name: "conditions.kinds", label: "Kinds of mention", options: options(MENTION_KINDS, MENTION_KIND_LABELS), hint: "None ticked: any kind." },
   {
     type: "list",
@@ -248,7 +238,7 @@ export function describeConditions(conditions: unknown): string {
   const c = (conditions ?? {}) as Record<string, unknown>;
   const parts: string[] = [];
   const add = (label: string, value: string) => value && parts.push(`${label}: ${value}`);
-  add("Network", joinLabels(c.networks, NETWORK_LABELS));
+  add("Network", joinLabels(c.networks, NETWORK_NAMES));
   add("Kind", joinLabels(c.kinds, MENTION_KIND_LABELS));
   add("Language", joinLabels(c.languages));
   add("Sentiment", joinLabels(c.sentiment_labels));
@@ -839,7 +829,7 @@ export function agentLayout(lookups: Lookups, current: Model, editing: boolean, 
       options: lookups.departments.concat(list(current.departments).filter((d) => !lookups.departments.some((o) => o.value === d)).map((d) => ({ value: d, label: `${d} (not found)` }))),
     },
     { type: "list", name: "languages", label: "Languages", itemPattern: LANGUAGE_TAG, itemMessage: "not a language tag like en or pt-BR.", maxItems: 50, hint: "Comma-separated, e.g. en, de." },
-    { type: "multi", name: "networks", label: "Networks", options: options(NETWORKS, NETWORK_LABELS) },
+    { type: "multi", name: "networks", label: "Networks", options: options(NETWORKS, NETWORK_NAMES) },
     { type: "number", name: "capacity", label: "Capacity (open cases at once)", min: 1, max: 1000, integer: true, required: true, default: 10 },
     { type: "select", name: "availability", label: "Availability", options: options(AVAILABILITY, AVAILABILITY_LABELS), required: true, default: "offline" },
     { type: "boolean", name: "requires_approval", label: "Replies wait for a manager's approval" },
