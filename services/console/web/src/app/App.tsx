@@ -8,7 +8,11 @@ import { LoginPage } from "../pages/login/LoginPage";
 import { LiveProvider, useLiveStatus } from "./live";
 import { useSession, type Permission } from "./session";
 
-const InboxPage = lazy(() => import("../pages/inbox/InboxPage"));
+// Most sessions start in the inbox: when a session seems to exist (its readable CSRF
+// cookie), the inbox chunk loads while /api/auth/me is answered rather than after it.
+const signedIn = typeof document !== "undefined" && document.cookie.includes("smm_csrf=");
+const inboxChunk = signedIn ? import("../pages/inbox/InboxPage") : null;
+const InboxPage = lazy(() => inboxChunk ?? import("../pages/inbox/InboxPage"));
 const CasePage = lazy(() => import("../pages/case/CasePage"));
 const PublishingPage = lazy(() => import("../pages/publishing/PublishingPage"));
 const AnalyticsPage = lazy(() => import("../pages/analytics/AnalyticsPage"));
