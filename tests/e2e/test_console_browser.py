@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,11 @@ from playwright.sync_api import Error as PlaywrightError
 from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.events import new_ulid
 from smm_shared.localstack import free_port
+from smm_shared.simulator.cli import local_seed
+from smm_shared.simulator.client import CONNECTOR_NAMES, derive_secrets
+from smm_shared.simulator.payloads import Accounts, ConnectorKind, delivery
+from smm_shared.simulator.scenario import Action, Author, Intent, SimEvent, Surface
+from smm_shared.simulator.scenario import Network as SimNetwork
 from smm_shared.stack import DEFAULT_PORTS, FIRST_ADMIN_EMAIL
 from smm_shared.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -231,6 +236,61 @@ def create_user(admin: Page, email: str, *, roles: list[str], brands: list[str])
     return status
 
 
+def post_simulated_complaint(dev: Dev, text: str) -> None:
+    """A VK comment as the network simulator plays it: its payload, signed with its secret,
+    to the webhook of the VK connector it set up for the demo brand."""
+    with dev.api("ingest") as ingest:
+
+        def vk_webhook() -> str | None:
+            listed = ingest.get("/v1/connectors", params={"brand_id": "demo"}).json()
+            name = CONNECTOR_NAMES[ConnectorKind.VK]
+            return next((c["webhook_path"] for c in listed if c["name"] == name), None)
+
+        path = wait_until(vk_webhook, "the simulator's VK connector")
+        uid = 9_000_000_000 + time.time_ns() % 1_000_000_000
+        author = Author(
+            network=SimNetwork.VK,
+            user_id=uid % 900_000_000,
+            first_name="Irina",
+            last_name="Volkova",
+            handle=f"irina{uid % 100_000}",
+            language="en",
+            followers=830,
+        )
+        event = SimEvent(
+            seq=1,
+            uid=uid,
+            at=0.0,
+            network=SimNetwork.VK,
+            action=Action.NEW,
+            surface=Surface.COMMENT,
+            conversation=uid,
+            position=0,
+            message_id=uid,
+            post_id=uid,  # a post of its own: a new conversation, so a new case
+            reply_to=None,
+            author=author,
+            intent=Intent.COMPLAINT,
+            text=text,
+            created_at=0.0,
+        )
+        secrets = derive_secrets(local_seed(dev.data_dir / "keys"), "demo")
+        call = delivery(event, accounts=Accounts(), secrets=secrets, epoch=time.time())
+        sent = ingest.post(path, content=call.body, headers=dict(call.headers))
+    assert sent.status_code == 200, sent.text
+    assert sent.text == "ok"
+
+
+def wait_until(probe: Callable[[], str | None], what: str, timeout_s: float = 60) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"{what} not there within {timeout_s} s")
+
+
 # --- the walk ----------------------------------------------------------------------------------
 
 
@@ -276,7 +336,7 @@ def test_a_complaint_appears_live_with_its_sla_countdown(admin: Page, dev: Dev) 
     marker = f"card blocked {new_ulid()[-8:]}"
     admin.evaluate("window.__noReload = true")  # gone if the page reloads
 
-    post_complaint(dev, f"My {marker} at the airport, nobody answers, this is a disgrace!")
+    post_simulated_complaint(dev, f"My {marker} at the airport, nobody answers, a disgrace!")
 
     row = admin.get_by_test_id("case-row").filter(has_text=marker)
     expect(row).to_be_visible(timeout=LIVE_S)
