@@ -41,6 +41,7 @@ from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.demo import DEMO_BRAND, seed, seed_responder
 from smm_shared.localstack import free_port
 from smm_shared.stack import DEFAULT_PORTS, FIRST_ADMIN_EMAIL, Stack, StackConfig
+from smm_shared.testing import wait_until
 from smm_shared.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,17 +120,18 @@ def main() -> int:
             seed(config.url("ingest"), token)
             password = (config.keys_dir / "console-admin").read_text().strip()
             url = config.url("console")
-            with httpx.Client(base_url=config.url("responder"), timeout=10) as responder:
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    cases = responder.get(
-                        "/v1/cases",
-                        params={"brand_id": DEMO_BRAND},
-                        headers={"Authorization": f"Bearer {token}"},
-                    ).json()
-                    if cases.get("items"):
-                        break
-                    time.sleep(0.5)
+            with httpx.Client(
+                base_url=config.url("responder"),
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            ) as responder:
+                wait_until(
+                    lambda: responder.get("/v1/cases", params={"brand_id": DEMO_BRAND}).json()[
+                        "items"
+                    ],
+                    timeout_s=60,
+                    what="the demo brand's first cases",
+                )
             measure(url, password, args.runs)
         finally:
             stack.stop()

@@ -12,22 +12,22 @@ user of another brand sees none of it. Each page is saved as a screenshot under
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from tests.e2e.dev_support import READY, start_dev, wait_for
 
 from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.events import new_ulid
@@ -38,6 +38,7 @@ from smm_shared.simulator.payloads import Accounts, ConnectorKind, delivery
 from smm_shared.simulator.scenario import Action, Author, Intent, SimEvent, Surface
 from smm_shared.simulator.scenario import Network as SimNetwork
 from smm_shared.stack import DEFAULT_PORTS, FIRST_ADMIN_EMAIL
+from smm_shared.testing import wait_until
 from smm_shared.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
@@ -48,8 +49,9 @@ DIST = ROOT / "services" / "console" / "web" / "dist" / "index.html"
 #: axe-core, the accessibility engine (a dev dependency of the web app, installed by make web).
 AXE = ROOT / "services" / "console" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-SMM = str(Path(sys.executable).parent / "smm")
 ADMIN = FIRST_ADMIN_EMAIL  # what make run prints
+#: The browser's time zone: the app shows and takes times in it.
+TIME_ZONE = "Europe/Berlin"
 LIVE_S = 30_000  # ms Playwright waits for something the live stream brings
 #: What one step of the walk leaves for the next (the tests run in file order).
 WALK: dict[str, str] = {}
@@ -85,17 +87,6 @@ class Dev:
         )
 
 
-def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], timeout_s: float = 150) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
-            return
-        if proc.poll() is not None:
-            raise AssertionError(f"smm dev exited:\n{log.read_text(errors='replace')}")
-        time.sleep(0.25)
-    raise AssertionError(f"{text!r} not printed in {timeout_s}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
     """``smm dev`` (``make run``) on free ports with its demo data and simulator."""
@@ -106,16 +97,9 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
     ports = {name: free_port() for name in DEFAULT_PORTS}
     data_dir = tmp_path_factory.mktemp("console-browser") / "data"
     log = data_dir.parent / "dev.log"
-    env = {**os.environ, **{f"SMM_{n.upper()}_PORT": str(p) for n, p in ports.items()}}
-    env["SMM_SIMULATE_RATE"] = "0.3"
-    proc = subprocess.Popen(
-        [SMM, "dev", "--data-dir", str(data_dir)],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    proc = start_dev(data_dir, ports, log, SMM_SIMULATE_RATE="0.3")
     try:
-        _wait_for(log, "Press Ctrl-C to stop.", proc)
+        wait_for(log, READY, proc, timeout_s=150)
         password = (data_dir / "keys" / "console-admin").read_text().strip()
         yield Dev(ports, data_dir, password)
     finally:
@@ -138,7 +122,7 @@ def new_context(browser: Browser, *, audited: bool = True) -> BrowserContext:
     # Injecting axe needs the page's CSP relaxed; the unaudited context keeps it and checks it.
     context = browser.new_context(
         viewport={"width": 1400, "height": 900},
-        timezone_id="Europe/Berlin",
+        timezone_id=TIME_ZONE,
         locale="en-GB",
         bypass_csp=audited,
     )
@@ -246,7 +230,7 @@ def post_simulated_complaint(dev: Dev, text: str) -> None:
             name = CONNECTOR_NAMES[ConnectorKind.VK]
             return next((c["webhook_path"] for c in listed if c["name"] == name), None)
 
-        path = wait_until(vk_webhook, "the simulator's VK connector")
+        path = wait_until(vk_webhook, timeout_s=60, what="the simulator's VK connector")
         uid = 9_000_000_000 + time.time_ns() % 1_000_000_000
         author = Author(
             network=SimNetwork.VK,
@@ -279,16 +263,6 @@ def post_simulated_complaint(dev: Dev, text: str) -> None:
         sent = ingest.post(path, content=call.body, headers=dict(call.headers))
     assert sent.status_code == 200, sent.text
     assert sent.text == "ok"
-
-
-def wait_until(probe: Callable[[], str | None], what: str, timeout_s: float = 60) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what} not there within {timeout_s} s")
 
 
 # --- the walk ----------------------------------------------------------------------------------
@@ -418,7 +392,9 @@ def test_a_post_is_created_approved_scheduled_and_published(
 
     admin.goto(dev.url("console") + f"/publishing/{content_id}")
     at = datetime.now(UTC) + timedelta(seconds=75)
-    admin.get_by_label("Schedule at").fill(at.astimezone(_berlin()).strftime("%Y-%m-%dT%H:%M"))
+    admin.get_by_label("Schedule at").fill(
+        at.astimezone(ZoneInfo(TIME_ZONE)).strftime("%Y-%m-%dT%H:%M")
+    )
     admin.get_by_role("button", name="Schedule", exact=True).click()
     expect(admin.get_by_role("status").filter(has_text="Scheduled")).to_contain_text(title)
 
@@ -431,12 +407,6 @@ def test_a_post_is_created_approved_scheduled_and_published(
     shot(admin, "09-publishing-calendar-published")
     with httpx.Client(base_url=dev.url("networks"), timeout=10) as fake:
         assert title in json.dumps(fake.get("/_fake/posts").json())
-
-
-def _berlin() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Europe/Berlin")
 
 
 def test_analytics_draws_charts_from_the_data(admin: Page, dev: Dev) -> None:

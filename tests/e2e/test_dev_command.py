@@ -6,21 +6,19 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.e2e.dev_support import SMM, dev_env, start_dev, wait_for
 
 from smm_shared.auth import Role, issue_token, load_signing_key
 from smm_shared.localstack import LOCALHOST, free_port
 from smm_shared.stack import DEFAULT_PORTS
 
 pytestmark = pytest.mark.e2e
-
-SMM = str(Path(sys.executable).parent / "smm")
 
 
 def _children(pid: int) -> set[int]:
@@ -56,35 +54,6 @@ def ports() -> dict[str, int]:
     return {name: free_port() for name in DEFAULT_PORTS}
 
 
-def _env(ports: dict[str, int]) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({f"SMM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    return env
-
-
-def _start(data_dir: Path, ports: dict[str, int], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [SMM, "dev", "--data-dir", str(data_dir)],
-        env=_env(ports),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        out = log.read_text(errors="replace")
-        if text in out:
-            return out
-        if proc.poll() is not None:
-            raise AssertionError(f"smm dev exited with {proc.returncode}:\n{out}")
-        time.sleep(0.2)
-    raise AssertionError(
-        f"{text!r} not printed within {timeout_s}s:\n{log.read_text(errors='replace')}"
-    )
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
@@ -94,9 +63,9 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
     data_dir: Path, ports: dict[str, int], tmp_path: Path
 ) -> None:
     log = tmp_path / "first.log"
-    proc = _start(data_dir, ports, log)
+    proc = start_dev(data_dir, ports, log)
     try:
-        out = _wait_for(log, "Press Ctrl-C to stop.", proc)
+        out = wait_for(log, "Press Ctrl-C to stop.", proc)
         assert f"http://127.0.0.1:{ports['console']}/" in out
         assert "smm token --role admin --brand demo" in out
         assert "8 mentions posted, 0 already there" in out
@@ -176,9 +145,9 @@ def test_dev_runs_seeds_stops_cleanly_and_runs_again(
 
     # A second run finds the data of the first (file-backed database) and works.
     log2 = tmp_path / "second.log"
-    proc = _start(data_dir, ports, log2)
+    proc = start_dev(data_dir, ports, log2)
     try:
-        out = _wait_for(log2, "Press Ctrl-C to stop.", proc)
+        out = wait_for(log2, "Press Ctrl-C to stop.", proc)
         assert "0 mentions posted, 8 already there" in out
         assert "publisher set up (0 new" in out
         proc.send_signal(signal.SIGTERM)
@@ -194,7 +163,7 @@ def test_a_busy_port_is_named(data_dir: Path, ports: dict[str, int], tmp_path: P
         blocker.listen()
         result = subprocess.run(
             [SMM, "dev", "--data-dir", str(data_dir), "--no-demo"],
-            env=_env(ports),
+            env=dev_env(ports),
             capture_output=True,
             text=True,
             timeout=60,

@@ -13,7 +13,6 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
+from tests.unit.console.live_events import alert, case, post, sla
 
 from smm_console.adapters.live_feed import register_live_feed
 from smm_console.adapters.sessions_repo import SessionRepository
@@ -34,14 +34,7 @@ from smm_shared.auth import Role
 from smm_shared.config import KafkaSettings, MongoSettings
 from smm_shared.events import (
     ALL_TOPICS,
-    AlertKind,
-    AlertOpened,
-    AlertSeverity,
-    CaseOpened,
     Event,
-    Network,
-    PostPublished,
-    SlaWarning,
     new_ulid,
 )
 from smm_shared.http import install_error_handlers
@@ -55,62 +48,9 @@ pytestmark = pytest.mark.integration
 HEARTBEAT_S = 0.2
 PASSWORD = "Correct horse 42"
 WAIT_S = 5.0
-NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 
 # --- events ---------------------------------------------------------------------------------
-
-
-def case(brand: str, case_id: str | None = None) -> CaseOpened:
-    return CaseOpened(
-        brand_id=brand,
-        case_id=case_id or new_ulid(),
-        conversation_key="x:thread-1",
-        network=Network.X,
-        mention_id="m-1",
-    )
-
-
-def sla(brand: str) -> SlaWarning:
-    return SlaWarning(
-        brand_id=brand,
-        case_id=new_ulid(),
-        metric="first_response",
-        policy_id="p-1",
-        due_at=NOW,
-        lateness_ms=1500,
-    )
-
-
-def alert(brand: str) -> AlertOpened:
-    return AlertOpened(
-        brand_id=brand,
-        episode_id=new_ulid(),
-        kind=AlertKind.NEGATIVE_SPIKE,
-        subject="negative",
-        severity=AlertSeverity.HIGH,
-        peak_severity=AlertSeverity.HIGH,
-        opened_at=NOW,
-        interval_start=NOW,
-        interval_end=NOW + timedelta(hours=1),
-        observed=40,
-        expected=4.0,
-        ratio=10.0,
-        detections=1,
-    )
-
-
-def post(brand: str) -> PostPublished:
-    return PostPublished(
-        brand_id=brand,
-        content_id=new_ulid(),
-        actor="system:publisher",
-        delivery_id="d-1",
-        account_id="acc-1",
-        network=Network.VK,
-        attempts=1,
-        native_id="n-1",
-    )
 
 
 def brand_id(name: str) -> str:

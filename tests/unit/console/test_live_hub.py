@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.unit.console.live_events import NOW, alert, case, post, sla
 
 from smm_console.services.live import (
     PERMISSION_OF_KIND,
@@ -20,80 +20,21 @@ from smm_console.services.live import (
 )
 from smm_shared.auth.tokens import ROLE_PERMISSIONS, Permission, Role
 from smm_shared.events import (
-    AlertKind,
-    AlertOpened,
-    AlertSeverity,
-    CaseOpened,
     ContentCreated,
     ContestClosed,
     Event,
     MentionDeleted,
     Network,
-    PostPublished,
     ReplyPublished,
-    SlaWarning,
 )
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 ALL_ROLES = list(Role)
 
 
-def case(brand: str, case_id: str = "case-1") -> CaseOpened:
-    return CaseOpened(
-        brand_id=brand,
-        case_id=case_id,
-        conversation_key="x:thread-1",
-        network=Network.X,
-        mention_id="m-1",
-    )
-
-
-def sla(brand: str) -> SlaWarning:
-    return SlaWarning(
-        brand_id=brand,
-        case_id="case-1",
-        metric="first_response",
-        policy_id="p-1",
-        due_at=NOW,
-        lateness_ms=0,
-    )
-
-
-def alert(brand: str) -> AlertOpened:
-    return AlertOpened(
-        brand_id=brand,
-        episode_id="ep-1",
-        kind=AlertKind.NEGATIVE_SPIKE,
-        subject="negative",
-        severity=AlertSeverity.HIGH,
-        peak_severity=AlertSeverity.HIGH,
-        opened_at=NOW,
-        interval_start=NOW,
-        interval_end=NOW + timedelta(hours=1),
-        observed=40,
-        expected=4.0,
-        ratio=10.0,
-        detections=1,
-    )
-
-
-def post(brand: str) -> PostPublished:
-    return PostPublished(
-        brand_id=brand,
-        content_id="c-1",
-        actor="system:publisher",
-        delivery_id="d-1",
-        account_id="acc-1",
-        network=Network.VK,
-        attempts=1,
-        native_id="n-1",
-    )
-
-
 def one_of_each(brand: str) -> list[Event]:
-    return [case(brand), sla(brand), alert(brand), post(brand)]
+    return [case(brand, "case-1"), sla(brand, "case-1"), alert(brand), post(brand)]
 
 
 def everyone(brand: str) -> LiveView:

@@ -34,15 +34,15 @@ NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title
 reload this page. The services' state is at <a href="/status">/status</a>.</p></body></html>"""
 
 
-def _dist(request: Request) -> Path:
-    web_dir: Path = request.app.state.settings.web_dir
-    return web_dir
-
-
 @router.get("/{path:path}")
-async def app_file(path: str, request: Request) -> Response:
-    """A built file when one exists at ``path``, else the app's index (client-side routes)."""
-    dist = _dist(request).resolve()
+def app_file(path: str, request: Request) -> Response:
+    """A built file when one exists at ``path``, else the app's index (client-side routes).
+
+    A plain function: FastAPI runs it in its thread pool, so the file checks never block the
+    event loop.
+    """
+    web_dir: Path = request.app.state.settings.web_dir
+    dist = web_dir.resolve()
     index = dist / "index.html"
     if path:
         candidate = (dist / path).resolve()
